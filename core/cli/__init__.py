@@ -1,0 +1,57 @@
+"""`silverprint` command line: one sub-command per module in this package.
+
+Each module `silverprint.cli.<name>` defines ``register(subparsers)`` which adds its parser and sets
+``func`` to a function taking the parsed args and returning an exit code. Modules are imported only
+for their parsers; heavy imports (torch, mediapipe) happen inside the command functions so that
+`silverprint --help` and errors in arguments stay instant.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import SilverprintError
+
+#: Sub-command modules, in the order `--help` lists them.
+COMMANDS: tuple[str, ...] = ("render", "regions", "styles", "learn", "video", "serve", "gui",
+                             "plugins")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="silverprint",
+        description="Region-aware black-and-white conversion that learns your own B&W style.")
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"silverprint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue  # a front end not built into this install
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.func(args) or 0)
+    except SilverprintError as exc:
+        print(f"silverprint: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("silverprint: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

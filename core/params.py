@@ -1,0 +1,255 @@
+"""The slider vocabulary: every parameter a style, a user or the learner can set.
+
+This module is the contract between the renderer, styles, learning, the CLI, the service and the
+GUI. It holds names, ranges, defaults and one-line semantics; the math lives in `render`.
+
+Layout of a parameter set (`Params`):
+- ``regions``: one slider dict per *semantic* region (sky, person, skin, vegetation, other). Their
+  soft masks sum to 1, so each pixel is a mix of the region renderings.
+- ``global_``: the base channel mix, a global tone curve, grain, vignette and split toning.
+- ``local``: geometric local adjustments (graduated filter, radial filter, control point), each with
+  its geometry and its own region sliders, applied on top of the semantic blend.
+
+Slider semantics (photographer's units; -100..100 where Lightroom / Silver Efex use it):
+- hue bands ``red .. magenta``: brighten (+) or darken (-) pixels of that hue, scaled by their
+  saturation; +-100 is +-1.5 EV for a fully saturated pixel (a colour filter on the camera).
+- ``exposure``: EV, -4..4, applied in linear light before the tone curve.
+- ``contrast``: S-curve around middle grey; ``highlights`` / ``shadows``: recover or open the upper /
+  lower tones; ``whites`` / ``blacks``: move the end points.
+- ``structure``: local contrast (detail-scale unsharp mask), negative softens.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UnknownSliderError
+
+SEMANTIC_REGIONS: tuple[str, ...] = ("sky", "person", "skin", "vegetation", "other")
+HUE_BANDS: tuple[str, ...] = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
+#: Band centres in degrees of hue (HSV hue of the sRGB value); bands interpolate linearly between
+#: neighbouring centres around the circle, as Lightroom's B&W mix does.
+HUE_CENTRES: tuple[float, ...] = (0.0, 30.0, 60.0, 120.0, 180.0, 225.0, 270.0, 315.0)
+TONE_SLIDERS: tuple[str, ...] = ("exposure", "contrast", "highlights", "shadows", "whites", "blacks",
+                                 "structure")
+#: Order of the per-region parameter vector used by the renderer and the learner.
+REGION_SLIDERS: tuple[str, ...] = HUE_BANDS + TONE_SLIDERS
+#: Number of knots of the global tone curve (outputs at inputs i / (CURVE_KNOTS - 1), display space).
+CURVE_KNOTS = 17
+HUE_BAND_EV = 1.5  # EV at +-100 on a fully saturated pixel
+
+
+@dataclass(frozen=True)
+class Slider:
+    """One scalar parameter: range, default and what it means."""
+
+    name: str
+    lo: float
+    hi: float
+    default: float
+    doc: str
+
+
+def _hue_slider(name: str) -> Slider:
+    return Slider(name, -100, 100, 0, f"brighten (+) / darken (-) {name} tones, by saturation")
+
+
+REGION_SLIDER_SPECS: dict[str, Slider] = {
+    **{b: _hue_slider(b) for b in HUE_BANDS},
+    "exposure": Slider("exposure", -4, 4, 0, "EV in linear light"),
+    "contrast": Slider("contrast", -100, 100, 0, "S-curve around middle grey"),
+    "highlights": Slider("highlights", -100, 100, 0, "upper tones: - recovers, + brightens"),
+    "shadows": Slider("shadows", -100, 100, 0, "lower tones: + opens, - deepens"),
+    "whites": Slider("whites", -100, 100, 0, "white point"),
+    "blacks": Slider("blacks", -100, 100, 0, "black point"),
+    "structure": Slider("structure", -100, 100, 0, "local contrast; negative softens"),
+}
+
+GLOBAL_SLIDER_SPECS: dict[str, Slider] = {
+    "mix_red": Slider("mix_red", -200, 300, 21.26, "weight of red in the base grey, % (linear light)"),
+    "mix_green": Slider("mix_green", -200, 300, 71.52, "weight of green in the base grey, %"),
+    "mix_blue": Slider("mix_blue", -200, 300, 7.22, "weight of blue in the base grey, %"),
+    "grain": Slider("grain", 0, 100, 0, "film grain strength (strongest in the mid-tones)"),
+    "grain_size": Slider("grain_size", 0, 100, 25, "grain size; 0 = one pixel"),
+    "grain_seed": Slider("grain_seed", 0, 2**31 - 1, 0, "random seed: same seed, same grain"),
+    "vignette": Slider("vignette", -100, 100, 0, "- darkens, + lightens the corners"),
+    "vignette_midpoint": Slider("vignette_midpoint", 0, 100, 50, "where the falloff starts"),
+    "vignette_feather": Slider("vignette_feather", 0, 100, 50, "softness of the falloff"),
+    "tone_highlight_hue": Slider("tone_highlight_hue", 0, 360, 40, "split toning: highlight hue"),
+    "tone_highlight_sat": Slider("tone_highlight_sat", 0, 100, 0, "split toning: highlight strength"),
+    "tone_shadow_hue": Slider("tone_shadow_hue", 0, 360, 220, "split toning: shadow hue"),
+    "tone_shadow_sat": Slider("tone_shadow_sat", 0, 100, 0, "split toning: shadow strength"),
+    "tone_balance": Slider("tone_balance", -100, 100, 0, "split toning: + favours highlights"),
+}
+
+LOCAL_KINDS: dict[str, dict[str, Slider]] = {
+    # Graduated filter: the effect is full on the side the angle points away from (angle 0 = from
+    # the top edge down), fading to none across a band of width `feather` centred on (x, y).
+    "graduated": {
+        "x": Slider("x", 0, 1, 0.5, "centre of the transition, fraction of width"),
+        "y": Slider("y", 0, 1, 0.35, "centre of the transition, fraction of height"),
+        "angle": Slider("angle", -180, 180, 0, "degrees; 0 darkens from the top edge"),
+        "feather": Slider("feather", 0.001, 1, 0.3, "width of the transition, fraction of height"),
+    },
+    # Radial filter: an ellipse; inside (or outside with invert=1) gets the effect.
+    "radial": {
+        "x": Slider("x", 0, 1, 0.5, "centre, fraction of width"),
+        "y": Slider("y", 0, 1, 0.5, "centre, fraction of height"),
+        "width": Slider("width", 0.01, 2, 0.5, "ellipse width, fraction of image width"),
+        "height": Slider("height", 0.01, 2, 0.5, "ellipse height, fraction of image height"),
+        "angle": Slider("angle", -180, 180, 0, "rotation in degrees"),
+        "feather": Slider("feather", 0.001, 1, 0.5, "softness of the edge, fraction of the radius"),
+        "invert": Slider("invert", 0, 1, 0, "1: the effect is outside the ellipse (burn the edges)"),
+    },
+    # Control point (Silver Efex style): a disc around (x, y), limited to colours similar to the
+    # colour under the point.
+    "point": {
+        "x": Slider("x", 0, 1, 0.5, "fraction of width"),
+        "y": Slider("y", 0, 1, 0.5, "fraction of height"),
+        "radius": Slider("radius", 0.005, 1, 0.15, "fraction of the long side"),
+        "similarity": Slider("similarity", 0, 100, 50, "how closely colours must match the point's"),
+    },
+}
+
+
+def _identity_curve() -> list[float]:
+    return [i / (CURVE_KNOTS - 1) for i in range(CURVE_KNOTS)]
+
+
+def default_region() -> dict[str, float]:
+    return {name: spec.default for name, spec in REGION_SLIDER_SPECS.items()}
+
+
+def default_global() -> dict[str, Any]:
+    values: dict[str, Any] = {name: spec.default for name, spec in GLOBAL_SLIDER_SPECS.items()}
+    values["curve"] = _identity_curve()
+    return values
+
+
+def default_local(kind: str) -> dict[str, Any]:
+    if kind not in LOCAL_KINDS:
+        raise UnknownSliderError(f"unknown local adjustment kind {kind!r} (known: {', '.join(LOCAL_KINDS)})")
+    values: dict[str, Any] = {"kind": kind}
+    values.update({n: s.default for n, s in LOCAL_KINDS[kind].items()})
+    values.update(default_region())
+    return values
+
+
+@dataclass
+class Params:
+    """A complete, explicit parameter set for one rendering."""
+
+    regions: dict[str, dict[str, float]] = field(
+        default_factory=lambda: {r: default_region() for r in SEMANTIC_REGIONS})
+    global_: dict[str, Any] = field(default_factory=default_global)
+    local: list[dict[str, Any]] = field(default_factory=list)
+
+    def copy(self) -> "Params":
+        return copy.deepcopy(self)
+
+    @property
+    def toned(self) -> bool:
+        """True when split toning makes the output a 3-channel image."""
+        return self.global_["tone_highlight_sat"] > 0 or self.global_["tone_shadow_sat"] > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"regions": copy.deepcopy(self.regions), "global": copy.deepcopy(self.global_),
+                "local": copy.deepcopy(self.local)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Params":
+        """Build from a (possibly partial) dict; missing sliders take their defaults."""
+        params = cls()
+        for region, sliders in (data.get("regions") or {}).items():
+            for name, value in sliders.items():
+                params.set(f"{region}.{name}", value)
+        for name, value in (data.get("global") or {}).items():
+            params.set(f"global.{name}", value)
+        for item in data.get("local") or []:
+            local = default_local(item.get("kind", ""))
+            for name, value in item.items():
+                if name != "kind":
+                    _check_local_name(local["kind"], name)
+                    local[name] = _clamp_check(_spec_for_local(local["kind"], name), value)
+            params.local.append(local)
+        return params
+
+    def set(self, key: str, value: Any) -> None:
+        """Set one slider by ``REGION.PARAM``.
+
+        REGION is a semantic region, ``global``, ``all`` (every semantic region) or ``localN``
+        (the N-th local adjustment). Raises UnknownSliderError naming what is wrong.
+        """
+        if "." not in key:
+            raise UnknownSliderError(f"slider {key!r} must look like REGION.PARAM (e.g. sky.exposure)")
+        region, name = key.split(".", 1)
+        if region == "global":
+            if name == "curve":
+                curve = [float(v) for v in value]
+                if len(curve) != CURVE_KNOTS:
+                    raise UnknownSliderError(f"global.curve needs {CURVE_KNOTS} values, got {len(curve)}")
+                self.global_["curve"] = curve
+                return
+            if name not in GLOBAL_SLIDER_SPECS:
+                raise UnknownSliderError(_unknown(name, "global", GLOBAL_SLIDER_SPECS))
+            self.global_[name] = _clamp_check(GLOBAL_SLIDER_SPECS[name], value)
+        elif region in SEMANTIC_REGIONS or region == "all":
+            if name not in REGION_SLIDER_SPECS:
+                raise UnknownSliderError(_unknown(name, region, REGION_SLIDER_SPECS))
+            targets = SEMANTIC_REGIONS if region == "all" else (region,)
+            for target in targets:
+                self.regions[target][name] = _clamp_check(REGION_SLIDER_SPECS[name], value)
+        elif region.startswith("local") and region[5:].isdigit():
+            index = int(region[5:])
+            if index >= len(self.local):
+                raise UnknownSliderError(f"{region}: there are only {len(self.local)} local adjustments")
+            local = self.local[index]
+            _check_local_name(local["kind"], name)
+            local[name] = _clamp_check(_spec_for_local(local["kind"], name), value)
+        else:
+            known = ", ".join(SEMANTIC_REGIONS + ("all", "global", "localN"))
+            raise UnknownSliderError(f"unknown region {region!r} in {key!r} (known: {known})")
+
+
+def _unknown(name: str, region: str, specs: dict[str, Slider]) -> str:
+    return f"unknown slider {name!r} for {region} (known: {', '.join(specs)})"
+
+
+def _spec_for_local(kind: str, name: str) -> Slider:
+    return LOCAL_KINDS[kind].get(name) or REGION_SLIDER_SPECS[name]
+
+
+def _check_local_name(kind: str, name: str) -> None:
+    if name not in LOCAL_KINDS[kind] and name not in REGION_SLIDER_SPECS:
+        known = ", ".join(list(LOCAL_KINDS[kind]) + list(REGION_SLIDER_SPECS))
+        raise UnknownSliderError(f"unknown parameter {name!r} for a {kind} adjustment (known: {known})")
+
+
+def _clamp_check(spec: Slider, value: Any) -> float:
+    """Parse a value and reject it when outside the slider's range (no silent clamping)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UnknownSliderError(f"{spec.name}: {value!r} is not a number") from None
+    if not math.isfinite(number) or not spec.lo <= number <= spec.hi:
+        raise UnknownSliderError(f"{spec.name}={value!r} is outside {spec.lo:g}..{spec.hi:g}")
+    return number
+
+
+def parse_override(text: str) -> tuple[str, float]:
+    """Parse one ``REGION.PARAM=VALUE`` from the command line."""
+    if "=" not in text:
+        raise UnknownSliderError(f"--set {text!r}: expected REGION.PARAM=VALUE")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()  # type: ignore[return-value]
+
+
+def apply_overrides(params: Params, overrides: list[str] | dict[str, Any]) -> Params:
+    """Return a copy of ``params`` with ``--set`` style overrides applied (validated)."""
+    result = params.copy()
+    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
+    for key, value in items:
+        result.set(key, value)
+    return result
