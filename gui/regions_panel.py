@@ -1,0 +1,248 @@
+"""Per-region sliders (colour filter, tone, detail) and the global finish (mix, grain, vignette, toning).
+
+The panels only show and edit a `Params`; they never render. Values come in through `show_params`
+(the current set plus the *base* set: what the chosen style decoded for this photo, which is what
+every reset returns to) and leave as ``sliderChanged(key, value, final)`` with keys in the CLI's
+``REGION.PARAM`` spelling, so the window applies them with `Params.set` exactly like ``--set``.
+"""
+from __future__ import annotations
+
+from silverprint.params import (GLOBAL_SLIDER_SPECS, HUE_BANDS, LOCAL_KINDS, REGION_SLIDER_SPECS,
+                                SEMANTIC_REGIONS, Params, default_local)
+
+from .qt import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                 QVBoxLayout, QWidget, Qt, pyqtSignal)
+from .sliders import SliderRow
+
+REGION_LABELS = {"sky": "Sky", "person": "Person", "skin": "Skin", "vegetation": "Vegetation",
+                 "other": "Other"}
+TONE = ("exposure", "contrast", "highlights", "shadows", "whites", "blacks")
+DETAIL = ("structure",)
+POINT_GEOMETRY = ("radius", "similarity")
+GLOBAL_SECTIONS = {
+    "Base mix": ("mix_red", "mix_green", "mix_blue"),
+    "Grain": ("grain", "grain_size"),
+    "Vignette": ("vignette", "vignette_midpoint", "vignette_feather"),
+    "Toning": ("tone_highlight_hue", "tone_highlight_sat", "tone_shadow_hue", "tone_shadow_sat",
+               "tone_balance"),
+}
+
+
+def section_title(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setObjectName("SectionTitle")
+    return label
+
+
+def region_label(key: str, params: Params | None = None) -> str:
+    if key in REGION_LABELS:
+        return REGION_LABELS[key]
+    if key.startswith("local"):
+        return f"Point {int(key[5:]) + 1}"
+    return key
+
+
+def _scrolling(inner: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setObjectName("Panel")
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(inner)
+    return area
+
+
+class RegionsPanel(QWidget):
+    """Region chooser + the sliders of the chosen region (semantic region or control point)."""
+
+    sliderChanged = pyqtSignal(str, float, bool)
+    regionSelected = pyqtSignal(str)
+    resetRequested = pyqtSignal(str)          # region key
+    placePointToggled = pyqtSignal(bool)      # True: the next click on the photo adds a point
+    removePointRequested = pyqtSignal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.region = "sky"
+        self._params = Params()
+        self._base = Params()
+
+        inner = QWidget()
+        inner.setObjectName("Panel")
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(14, 6, 12, 12)
+        column.setSpacing(2)
+
+        column.addWidget(section_title("Region"))
+        chips = QGridLayout()
+        chips.setSpacing(6)
+        self._chip_group = QButtonGroup(self)
+        self._chip_group.setExclusive(True)
+        self.chips: dict[str, QPushButton] = {}
+        for i, region in enumerate(SEMANTIC_REGIONS):
+            chip = self._make_chip(region, REGION_LABELS[region])
+            chips.addWidget(chip, i // 3, i % 3)
+        column.addLayout(chips)
+
+        points_row = QHBoxLayout()
+        points_row.setSpacing(6)
+        self._points_box = QHBoxLayout()
+        self._points_box.setSpacing(6)
+        points_row.addLayout(self._points_box)
+        points_row.addStretch(1)
+        self.add_point = QPushButton("+ Control point")
+        self.add_point.setCheckable(True)
+        self.add_point.setToolTip("Then click the photo: the point adjusts similar colours around it")
+        self.add_point.toggled.connect(self.placePointToggled)
+        self.remove_point = QPushButton("Remove")
+        self.remove_point.setToolTip("Remove the selected control point")
+        self.remove_point.clicked.connect(self._remove_current_point)
+        points_row.addWidget(self.add_point)
+        points_row.addWidget(self.remove_point)
+        column.addSpacing(4)
+        column.addLayout(points_row)
+
+        self.rows: dict[str, SliderRow] = {}
+        self._geometry_title = section_title("Control point")
+        column.addWidget(self._geometry_title)
+        for name in POINT_GEOMETRY:
+            column.addWidget(self._row(name, LOCAL_KINDS["point"][name]))
+        column.addWidget(section_title("Colour filter"))
+        for name in HUE_BANDS:
+            column.addWidget(self._row(name, REGION_SLIDER_SPECS[name]))
+        column.addWidget(section_title("Tone"))
+        for name in TONE:
+            column.addWidget(self._row(name, REGION_SLIDER_SPECS[name]))
+        column.addWidget(section_title("Detail"))
+        for name in DETAIL:
+            column.addWidget(self._row(name, REGION_SLIDER_SPECS[name]))
+
+        column.addSpacing(10)
+        reset = QPushButton("Reset region")
+        reset.setToolTip("Return every slider of this region to the style's values for this photo")
+        reset.clicked.connect(lambda: self.resetRequested.emit(self.region))
+        self.reset_region = reset
+        column.addWidget(reset)
+        column.addStretch(1)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(_scrolling(inner))
+        self.chips["sky"].setChecked(True)
+        self._refresh()
+
+    # -- public API -------------------------------------------------------------------------------
+    def show_params(self, params: Params, base: Params) -> None:
+        """Display ``params``; resets return to ``base`` (the style's decoded values)."""
+        self._params, self._base = params, base
+        self._sync_point_chips()
+        if self.region.startswith("local") and int(self.region[5:]) >= len(params.local):
+            self.select("sky")
+            return
+        self._refresh()
+
+    def select(self, region: str) -> None:
+        if region == self.region and self.chips.get(region, None) and self.chips[region].isChecked():
+            return
+        self.region = region
+        if region in self.chips:
+            self.chips[region].setChecked(True)
+        self._refresh()
+        self.regionSelected.emit(region)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _make_chip(self, key: str, text: str) -> QPushButton:
+        chip = QPushButton(text)
+        chip.setObjectName("Chip")
+        chip.setCheckable(True)
+        chip.clicked.connect(lambda _=False, k=key: self.select(k))
+        self._chip_group.addButton(chip)
+        self.chips[key] = chip
+        return chip
+
+    def _row(self, name: str, spec) -> SliderRow:  # noqa: ANN001 - params.Slider
+        row = SliderRow(f"sky.{name}", spec)
+        row.changed.connect(self._forward)
+        self.rows[name] = row
+        return row
+
+    def _forward(self, key: str, value: float, final: bool) -> None:
+        self.sliderChanged.emit(key, value, final)
+
+    def _sync_point_chips(self) -> None:
+        wanted = [f"local{i}" for i, item in enumerate(self._params.local) if item.get("kind") == "point"]
+        existing = [k for k in self.chips if k.startswith("local")]
+        if existing == wanted:
+            return
+        for key in existing:
+            chip = self.chips.pop(key)
+            self._chip_group.removeButton(chip)
+            chip.deleteLater()
+        for key in wanted:
+            self._points_box.addWidget(self._make_chip(key, "● " + region_label(key)))
+        if self.region in self.chips:
+            self.chips[self.region].setChecked(True)
+
+    def _values_for(self, params: Params, region: str) -> dict:
+        if region.startswith("local"):
+            index = int(region[5:])
+            if index < len(params.local):
+                return params.local[index]
+            return default_local("point")
+        return params.regions[region]
+
+    def _remove_current_point(self) -> None:
+        if self.region.startswith("local"):
+            self.removePointRequested.emit(int(self.region[5:]))
+
+    def _refresh(self) -> None:
+        is_point = self.region.startswith("local")
+        values = self._values_for(self._params, self.region)
+        base = self._values_for(self._base, self.region) if not is_point else default_local("point")
+        for name, row in self.rows.items():
+            visible = name not in POINT_GEOMETRY or is_point
+            row.setVisible(visible)
+            if not visible:
+                continue
+            row.key = f"{self.region}.{name}"
+            row.set_base(float(base.get(name, row.spec.default)))
+            row.set_value(float(values.get(name, row.spec.default)))
+        self._geometry_title.setVisible(is_point)
+        self.remove_point.setEnabled(is_point)
+
+
+class GlobalPanel(QWidget):
+    """Base mix, grain, vignette and split toning: sliders that act on the whole frame."""
+
+    sliderChanged = pyqtSignal(str, float, bool)
+    resetRequested = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        inner = QWidget()
+        inner.setObjectName("Panel")
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(14, 6, 12, 12)
+        column.setSpacing(2)
+        self.rows: dict[str, SliderRow] = {}
+        for title, names in GLOBAL_SECTIONS.items():
+            column.addWidget(section_title(title))
+            for name in names:
+                row = SliderRow(f"global.{name}", GLOBAL_SLIDER_SPECS[name])
+                row.changed.connect(self.sliderChanged)
+                self.rows[name] = row
+                column.addWidget(row)
+        column.addSpacing(10)
+        reset = QPushButton("Reset finishing")
+        reset.clicked.connect(lambda: self.resetRequested.emit("global"))
+        column.addWidget(reset)
+        column.addStretch(1)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(_scrolling(inner))
+
+    def show_params(self, params: Params, base: Params) -> None:
+        for name, row in self.rows.items():
+            row.set_base(float(base.global_[name]))
+            row.set_value(float(params.global_[name]))
