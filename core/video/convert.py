@@ -1,0 +1,249 @@
+"""`convert_video`: a colour video to a stable black-and-white one, and `preview_frame` for the GUI.
+
+One pass over the source in file order: video frames are decoded, analysed on keyframes, smoothed
+(`temporal`), rendered and encoded; audio packets are copied as they come, so the output stays
+interleaved. The output is written to a hidden temporary file beside the target and renamed only
+when complete: an error, Ctrl-C or a cancel leaves no partial file behind and never touches an
+existing file of the same name until the new one is whole.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import BadInputError, SilverprintError
+from .engine import FrameEngine, Overrides
+from .io import CODECS, VideoWriter, demux, frame_to_rgb, open_input, probe
+from .temporal import ShotSmoother
+
+#: progress(done_frames, total_frames): called after each encoded frame (total may be an estimate).
+ProgressCallback = Callable[[int, int], None]
+#: Default analysis spacing within a shot, in frames.
+KEY_INTERVAL = 8
+
+
+class VideoCancelled(SilverprintError):
+    """The caller's cancel event was set; no output file was left behind."""
+
+    exit_code = 130
+
+
+@dataclass
+class VideoResult:
+    """What a conversion did (the CLI prints it; tests and the bench read it)."""
+
+    output: Path
+    frames: int
+    cuts: list[int]
+    analysed: int
+    seconds: float
+    audio_packets: int = 0
+    rotation: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def _temp_path(dst: Path) -> Path:
+    """A hidden name in the target's folder (same file system, so the final rename is atomic)."""
+    return dst.with_name(f".{dst.stem}.{secrets.token_hex(4)}.part{dst.suffix}")
+
+
+def _check_paths(src: Path, dst: Path) -> None:
+    if dst.exists() and dst.is_dir():
+        raise BadInputError(dst, "is a folder; give an output file name such as out.mp4")
+    if src.exists() and dst.resolve() == src.resolve():
+        raise BadInputError(dst, "output would overwrite the original; choose another name")
+    if not dst.suffix:
+        raise BadInputError(dst, "needs a file type suffix (.mp4, .mkv, .mov, .webm)")
+    if not dst.parent.exists():
+        raise BadInputError(dst.parent, "output folder does not exist")
+
+
+def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: object = None,
+                  overrides: Overrides = (), codec: str = "h264", crf: int | None = None,
+                  device: str = "auto", key_interval: int = KEY_INTERVAL, alpha: float = 0.5,
+                  progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                  independent: bool = False) -> VideoResult:
+    """Convert `src` to black and white at `dst` with a style; returns what was done.
+
+    `independent=True` renders every frame as a separate photo (no smoothing): the flicker
+    baseline of `bench/video.py`, not something a user wants.
+    """
+    src, dst = Path(src), Path(dst)
+    _check_paths(src, dst)
+    if codec not in CODECS:
+        raise SilverprintError(f"unknown codec {codec!r} (known: {', '.join(CODECS)})")
+    info = probe(src)
+    engine = FrameEngine(style, overrides, device=device, rotation=info.rotation)
+    smoother = ShotSmoother(engine.analyse, key_interval=max(1, int(key_interval)), alpha=alpha)
+    tmp = _temp_path(dst)
+    source = open_input(src)
+    writer: VideoWriter | None = None
+    start = time.monotonic()
+    timings = {"decode": 0.0, "analyse+smooth": 0.0, "render": 0.0, "encode": 0.0}
+    done = 0
+    audio_packets = 0
+    encoder = ThreadPoolExecutor(1, thread_name_prefix="silverprint-encode")
+    pending: deque[Future] = deque()
+    last_pts = [None]
+
+    def encode(image: np.ndarray, pts: int | None) -> None:
+        t0 = time.monotonic()
+        writer.write(image, pts)
+        timings["encode"] += time.monotonic() - t0
+
+    def emit(frame) -> None:
+        nonlocal done
+        rgb, pts = frame.payload
+        t0 = time.monotonic()
+        if independent:
+            image = engine.render_independent(rgb, frame.index)
+        else:
+            image = engine.render(rgb, frame.rgb_small, frame.masks, frame.params, frame.index)
+        timings["render"] += time.monotonic() - t0
+        # Encoding overlaps the next frame's rendering (FFmpeg and torch both release the GIL);
+        # at most two frames wait, so memory stays bounded.
+        pending.append(encoder.submit(encode, image, pts))
+        while len(pending) > 2:
+            pending.popleft().result()
+        done += 1
+        if progress is not None:
+            progress(done, max(info.frames, done))
+
+    try:
+        writer = VideoWriter(tmp, info, source, codec=codec, crf=crf)
+        t0 = time.monotonic()
+        for kind, item in demux(source):
+            if cancel is not None and cancel.is_set():
+                raise VideoCancelled(f"{src}: conversion cancelled; no output written")
+            if kind == "audio":
+                # Queued behind the frames already handed to the encoder thread, so the muxer is
+                # only ever called from that thread.
+                pending.append(encoder.submit(writer.copy_audio, item))
+                audio_packets += 1
+                continue
+            rgb = frame_to_rgb(item)
+            pts = _monotonic_pts(item.pts, last_pts, info)
+            small = engine.small(rgb)
+            timings["decode"] += time.monotonic() - t0
+            t1 = time.monotonic()
+            if independent:
+                ready = [_Independent(smoother._next_index, (rgb, pts))]
+                smoother._next_index += 1
+            else:
+                ready = smoother.push(small, payload=(rgb, pts))
+            timings["analyse+smooth"] += time.monotonic() - t1
+            for frame in ready:
+                emit(frame)
+            t0 = time.monotonic()
+        for frame in ([] if independent else smoother.finish()):
+            emit(frame)
+        while pending:
+            pending.popleft().result()
+        encoder.shutdown(wait=True)
+        writer.close()
+        os.replace(tmp, dst)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        encoder.shutdown(wait=True, cancel_futures=True)
+        if writer is not None:
+            writer.abort()
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        source.close()
+    # The smoother's own time includes the keyframe analyses; report them apart from decoding.
+    return VideoResult(dst, done, list(smoother.cuts), smoother.analysed if not independent else done,
+                       time.monotonic() - start, audio_packets, info.rotation, timings)
+
+
+@dataclass
+class _Independent:
+    index: int
+    payload: tuple
+
+
+def _monotonic_pts(pts: int | None, last: list, info) -> int:
+    """The source timestamp, or a synthesised one where the stream has none / goes backwards."""
+    if pts is None:
+        step = max(1, round(1 / (info.fps * info.time_base))) if info.fps else 1
+        pts = 0 if last[0] is None else last[0] + step
+    elif last[0] is not None and pts <= last[0]:
+        pts = last[0] + 1
+    last[0] = pts
+    return pts
+
+
+def preview_frame(path: str | os.PathLike, index_or_time: int | float, style: object = None,
+                  overrides: Overrides = (), *, device: str = "auto",
+                  key_interval: int = KEY_INTERVAL, alpha: float = 0.5) -> np.ndarray:
+    """One frame as the export will render it: (H, W) grey or (H, W, 3) toned float32 in [0, 1].
+
+    `index_or_time`: an int is a frame index, a float is seconds. The frame is shown upright
+    (rotation applied). Smoothing state is rebuilt from up to `2 * key_interval` frames before
+    the target (or from the shot's start when nearer), so the preview matches the export to within
+    the smoothing memory at a fraction of the cost of converting from the beginning.
+    """
+    path = Path(path)
+    info = probe(path)
+    engine = FrameEngine(style, overrides, device=device, rotation=info.rotation)
+    if isinstance(index_or_time, (int, np.integer)) and not isinstance(index_or_time, bool):
+        target = int(index_or_time)
+        if not 0 <= target < max(1, info.frames):
+            raise BadInputError(path, f"frame {target} is outside 0..{info.frames - 1}")
+    else:
+        seconds = float(index_or_time)
+        if not 0 <= seconds <= info.duration + 1e-6:
+            raise BadInputError(path, f"time {seconds:g} s is outside 0..{info.duration:g} s")
+        target = None
+        target_seconds = seconds
+    lead = 2 * max(1, key_interval)
+    container = open_input(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if target is not None:
+            target_seconds = target / float(info.fps)
+        start_seconds = max(0.0, target_seconds - lead / float(info.fps))
+        start_offset = stream.start_time or 0
+        container.seek(int(start_seconds / stream.time_base) + start_offset, stream=stream,
+                       backward=True, any_frame=False)
+        window = []  # (rgb, small, seconds) from the seek point up to and including the target
+        half = 0.5 / float(info.fps)
+        for frame in container.decode(stream):
+            t = float((frame.pts - start_offset) * stream.time_base) if frame.pts is not None else 0.0
+            if t < start_seconds - half:
+                continue
+            rgb = frame_to_rgb(frame)
+            window.append((rgb, t))
+            if len(window) > lead + 1:
+                window.pop(0)
+            if t >= target_seconds - half:
+                break
+        if not window:
+            raise BadInputError(path, "could not decode the requested frame")
+    finally:
+        container.close()
+    smoother = ShotSmoother(engine.analyse, key_interval=key_interval, alpha=alpha)
+    ready = []
+    for rgb, _ in window:
+        ready += smoother.push(engine.small(rgb), payload=rgb)
+    ready += smoother.finish()
+    last = ready[-1]
+    index = target if target is not None else round(window[-1][1] * float(info.fps))
+    image = engine.render(last.payload, last.rgb_small, last.masks, last.params, index)
+    turns = (info.rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
