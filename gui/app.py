@@ -1,0 +1,501 @@
+"""The companion's main window: gallery | viewer | adjustments, plus bridge sessions and portfolio.
+
+State lives here and flows one way: a slider (or undo, a style click, a control point) changes
+``self.params`` → `request_render` asks the render lane for a preview of a *copy* of it → the
+result comes back on the UI thread and is painted. Undo steps are recorded when a change is final
+(handle released, value typed), so one drag is one undo step.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from silverprint.params import Params
+
+from . import document, theme
+from .errors import show_error
+from .export import ExportDialog
+from .gallery import StyleGallery
+from .history import History
+from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
+from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFileDialog, QFrame,
+                 QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
+                 QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
+from .regions_panel import GlobalPanel, RegionsPanel, region_label
+from .taskman import IO, LatestOnly, Op, taskman
+from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
+
+OVERLAY_COLOUR = QColor(theme.ACCENT)
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.arw *.raf *.orf *.rw2)"
+
+
+class MainWindow(QMainWindow):
+    """Silverprint's window. Signals are for tests and the latency benchmark."""
+
+    documentOpened = pyqtSignal()
+    previewUpdated = pyqtSignal(float)   # seconds from the request to the painted preview
+    styleApplied = pyqtSignal(str)
+
+    def __init__(self, *, host_service: bool = True, device: str = "auto") -> None:
+        super().__init__()
+        self.setWindowTitle("Silverprint")
+        self.resize(1560, 960)
+        self.device = device
+        self.doc: document.Document | None = None
+        self.style_name = document.default_style_name()
+        self.base = Params()
+        self.params = Params()
+        self.history: History[Params] = History(Params())
+        self.overlay_on = False
+        self.last_preview: Any = None
+        self._requested_at: float = 0.0
+        self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._render_failed)
+
+        self._build_actions()
+        self._build_layout()
+        self._update_actions()
+
+        self.bridge = None
+        self.service = None
+        if host_service:
+            self._start_bridge()
+
+    # ------------------------------------------------------------------------------------------
+    # layout
+    def _build_actions(self) -> None:
+        def action(text: str, slot, shortcut: Any = None, checkable: bool = False, tip: str = "") -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setCheckable(checkable)
+            act.setToolTip(tip or text)
+            act.triggered.connect(slot)
+            return act
+
+        self.act_open = action("Open…", self.choose_file, QKeySequence.StandardKey.Open)
+        self.act_export = action("Export…", self.export_dialog, "Ctrl+E")
+        self.act_save_style = action("Save as new style…", self.save_style_dialog, "Ctrl+Shift+S")
+        self.act_quit = action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_undo = action("Undo", self.undo, QKeySequence.StandardKey.Undo)
+        self.act_redo = action("Redo", self.redo, QKeySequence.StandardKey.Redo)
+        self.act_fit = action("Fit", lambda: self.viewer.fit(), "Ctrl+0", tip="Fit the photo to the window")
+        self.act_100 = action("1:1", lambda: self.viewer.zoom_to(1.0), "Ctrl+1", tip="Actual pixels")
+        self.act_overlay = action("Mask", self.toggle_overlay, "M", checkable=True,
+                                  tip="Show the selected region's mask over the photo (M)")
+        group = QActionGroup(self)
+        self.act_after = action("After", lambda: self.set_compare(AFTER), "Y", True, "The B&W result (Y)")
+        self.act_split = action("Split", lambda: self.set_compare(SPLIT), "Shift+Y", True,
+                                "Before | after with a movable divider (Shift+Y)")
+        self.act_before = action("Before", lambda: self.set_compare(BEFORE), "\\", True,
+                                 "The colour original (\\)")
+        for act in (self.act_after, self.act_split, self.act_before):
+            group.addAction(act)
+        self.act_after.setChecked(True)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for act in (self.act_open, self.act_export, self.act_save_style):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = menu.addMenu("&Edit")
+        edit.addAction(self.act_undo)
+        edit.addAction(self.act_redo)
+        view = menu.addMenu("&View")
+        for act in (self.act_after, self.act_split, self.act_before, self.act_overlay, self.act_fit,
+                    self.act_100):
+            view.addAction(act)
+
+        bar = QToolBar("Main")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for act in (self.act_open, self.act_export):
+            bar.addAction(act)
+        bar.addSeparator()
+        for act in (self.act_undo, self.act_redo):
+            bar.addAction(act)
+        bar.addSeparator()
+        for act in (self.act_after, self.act_split, self.act_before):
+            bar.addAction(act)
+        bar.addSeparator()
+        bar.addAction(self.act_overlay)
+        bar.addSeparator()
+        bar.addAction(self.act_fit)
+        bar.addAction(self.act_100)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
+        bar.addWidget(spacer)
+        self.style_label = QLabel("")
+        self.style_label.setObjectName("PanelTitle")
+        bar.addWidget(self.style_label)
+        self.addToolBar(bar)
+
+    def _build_layout(self) -> None:
+        # left: the style gallery
+        self.gallery = StyleGallery()
+        self.gallery.styleChosen.connect(self.apply_style)
+        gallery_dock = QDockWidget("Styles", self)
+        gallery_dock.setObjectName("StylesDock")
+        gallery_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        gallery_dock.setWidget(self.gallery)
+        gallery_dock.setMinimumWidth(ICON_COLUMN_WIDTH)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, gallery_dock)
+
+        # centre: bridge banner above the viewer
+        self.viewer = ImageViewer()
+        self.viewer.pointPlaced.connect(self.place_point)
+        self.viewer.pointSelected.connect(lambda i: self.regions.select(f"local{i}"))
+        self.banner = QFrame()
+        self.banner.setObjectName("Panel")
+        banner_row = QHBoxLayout(self.banner)
+        banner_row.setContentsMargins(12, 8, 12, 8)
+        self.banner_text = QLabel("")
+        self.banner_text.setObjectName("PanelTitle")
+        self.bridge_cancel = QPushButton("Cancel")
+        self.bridge_apply = QPushButton("Apply")
+        self.bridge_apply.setObjectName("Primary")
+        banner_row.addWidget(self.banner_text, 1)
+        banner_row.addWidget(self.bridge_cancel)
+        banner_row.addWidget(self.bridge_apply)
+        self.banner.hide()
+        centre = QWidget()
+        centre_col = QVBoxLayout(centre)
+        centre_col.setContentsMargins(0, 0, 0, 0)
+        centre_col.setSpacing(0)
+        centre_col.addWidget(self.banner)
+        centre_col.addWidget(self.viewer, 1)
+        self.setCentralWidget(centre)
+
+        # right: histogram + tabs
+        self.histogram = Histogram()
+        self.regions = RegionsPanel()
+        self.regions.sliderChanged.connect(self.on_slider)
+        self.regions.regionSelected.connect(self._region_selected)
+        self.regions.resetRequested.connect(self.reset_region)
+        self.regions.placePointToggled.connect(self.viewer.set_placing)
+        self.regions.removePointRequested.connect(self.remove_point)
+        self.finish = GlobalPanel()
+        self.finish.sliderChanged.connect(self.on_slider)
+        self.finish.resetRequested.connect(self.reset_region)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.regions, "Regions")
+        self.tabs.addTab(self.finish, "Finish")
+        self.portfolio = None
+        try:
+            from .portfolio import PortfolioPanel
+        except ImportError as exc:  # the learning engine is optional for the editor
+            print(f"silverprint: portfolio panel unavailable ({exc})", file=sys.stderr)
+        else:
+            self.portfolio = PortfolioPanel()
+            self.portfolio.styleLearned.connect(self._style_learned)
+            self.tabs.addTab(self.portfolio, "Portfolio")
+        side = QWidget()
+        side.setObjectName("Panel")
+        side_col = QVBoxLayout(side)
+        side_col.setContentsMargins(8, 8, 8, 0)
+        side_col.setSpacing(6)
+        self.info = QLabel("")
+        self.info.setObjectName("Muted")
+        side_col.addWidget(self.histogram)
+        side_col.addWidget(self.info)
+        side_col.addWidget(self.tabs, 1)
+        side_dock = QDockWidget("Adjust", self)
+        side_dock.setObjectName("AdjustDock")
+        side_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        side_dock.setTitleBarWidget(QWidget())
+        side_dock.setWidget(side)
+        side_dock.setMinimumWidth(380)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock)
+        self.resizeDocks([gallery_dock, side_dock], [ICON_COLUMN_WIDTH, 400], Qt.Orientation.Horizontal)
+
+        self.status = self.statusBar()
+        self.status_service = QLabel("")
+        self.status_service.setObjectName("Muted")
+        self.status.addPermanentWidget(self.status_service)
+        self.gallery.load_styles()
+        self.gallery.select_name(self.style_name)
+        self.style_label.setText(self.style_name)
+
+    # ------------------------------------------------------------------------------------------
+    # status
+    def show_status(self, text: str, *, error: bool = False, timeout_ms: int = 6000) -> None:
+        self.status.setStyleSheet(f"color: {'#e07a6a' if error else theme.MUTED};")
+        self.status.showMessage(text, timeout_ms)
+
+    def _update_actions(self) -> None:
+        has_doc = self.doc is not None
+        for act in (self.act_export, self.act_save_style, self.act_fit, self.act_100, self.act_overlay):
+            act.setEnabled(has_doc)
+        self.act_undo.setEnabled(self.history.can_undo())
+        self.act_redo.setEnabled(self.history.can_redo())
+        self.act_undo.setText(f"Undo {self.history.undo_label()}".strip())
+        self.act_redo.setText(f"Redo {self.history.redo_label()}".strip())
+
+    # ------------------------------------------------------------------------------------------
+    # documents
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | os.PathLike) -> None:
+        self.show_status(f"Opening {Path(path).name}…", timeout_ms=0)
+        Op(self, lambda: document.open_file(path, device=self.device)).success(self.set_document).run_in_background()
+
+    def set_document(self, doc: document.Document, *, style: str | None = None) -> None:
+        """Show a loaded document and apply the current (or given) style to it."""
+        self._renderer.invalidate()
+        self.doc = doc
+        self.viewer.set_images(to_qimage(doc.before), None)
+        self.viewer.fit()
+        w, h = doc.size
+        self.info.setText(f"{doc.name}  ·  {w}×{h}  ·  {doc.bit_depth}-bit")
+        self.setWindowTitle(f"{doc.name} — Silverprint")
+        self.gallery.refresh(doc)
+        self.apply_style(style or self.style_name, record=False)
+        self.documentOpened.emit()
+
+    def apply_style(self, name: str, *, record: bool = True) -> None:
+        """Decode ``name`` for this photo: its values become the sliders' base (reset target)."""
+        self.style_name = name
+        self.style_label.setText(name)
+        self.gallery.select_name(name)
+        if self.doc is None:
+            return
+        doc = self.doc
+
+        def done(base: Params) -> None:
+            if doc is not self.doc:
+                return
+            self.base = base
+            self.params = base.copy()
+            if record:
+                self.history.push(self.params.copy(), f"style {name}")
+            else:
+                self.history = History(self.params.copy(), f"open with {name}")
+            self._params_changed()
+            self.styleApplied.emit(name)
+            self.show_status(f"Style {name}")
+
+        Op(self, lambda: document.style_params(doc, name)).success(done).run_in_background()
+
+    # ------------------------------------------------------------------------------------------
+    # editing
+    def on_slider(self, key: str, value: float, final: bool) -> None:
+        try:
+            self.params.set(key, value)
+        except Exception as exc:  # noqa: BLE001 - an out-of-range typed value
+            show_error(parent=self, exc=exc)
+            return
+        self.request_render()
+        if final:
+            region, name = key.split(".", 1)
+            self.history.push(self.params.copy(), f"{region_label(region)} {name}")
+            self._update_actions()
+
+    def reset_region(self, region: str) -> None:
+        if region == "global":
+            self.params.global_ = dict(self.base.global_)
+            label = "reset finishing"
+        elif region.startswith("local"):
+            index = int(region[5:])
+            point = self.params.local[index]
+            for name, value in document.default_local("point").items():
+                if name not in ("kind", "x", "y"):
+                    point[name] = value
+            label = f"reset {region_label(region)}"
+        else:
+            self.params.regions[region] = dict(self.base.regions[region])
+            label = f"reset {region_label(region)}"
+        self.history.push(self.params.copy(), label)
+        self._params_changed()
+
+    def place_point(self, x: float, y: float) -> None:
+        self.params = document.add_point(self.params, x, y)
+        index = len(self.params.local) - 1
+        self.history.push(self.params.copy(), "add control point")
+        self.regions.add_point.setChecked(False)
+        self._params_changed()
+        self.regions.select(f"local{index}")
+
+    def remove_point(self, index: int) -> None:
+        if 0 <= index < len(self.params.local):
+            self.params = self.params.copy()
+            del self.params.local[index]
+            self.history.push(self.params.copy(), "remove control point")
+            self._params_changed()
+            self.regions.select("sky")
+
+    def undo(self) -> None:
+        state = self.history.undo()
+        if state is not None:
+            self.params = state.copy()
+            self._params_changed()
+
+    def redo(self) -> None:
+        state = self.history.redo()
+        if state is not None:
+            self.params = state.copy()
+            self._params_changed()
+
+    def _params_changed(self) -> None:
+        """The whole parameter set changed (style, undo, reset): refresh panels and preview."""
+        self.regions.show_params(self.params, self.base)
+        self.finish.show_params(self.params, self.base)
+        self._sync_points()
+        self._update_actions()
+        self.request_render()
+        if self.overlay_on:
+            self._show_overlay()
+
+    def _sync_points(self) -> None:
+        points = [(p["x"], p["y"], p["radius"]) for p in self.params.local if p.get("kind") == "point"]
+        region = self.regions.region
+        selected = int(region[5:]) if region.startswith("local") else -1
+        self.viewer.set_points(points, selected)
+
+    # ------------------------------------------------------------------------------------------
+    # rendering
+    def request_render(self) -> None:
+        """Ask for a preview of the current params; drags coalesce to the newest request."""
+        if self.doc is None:
+            return
+        doc, params = self.doc, self.params.copy()
+        requested = time.perf_counter()
+        self._requested_at = requested
+
+        def work() -> tuple[float, Any]:
+            return requested, document.render_preview(doc, params)
+
+        if params.local != getattr(self, "_last_local", None):
+            self._last_local = [dict(p) for p in params.local]
+            self._sync_points()
+        self._renderer.request(work)
+
+    def _preview_ready(self, result: tuple[float, Any]) -> None:
+        requested, image = result
+        self.last_preview = image
+        self.viewer.set_after(to_qimage(image))
+        self.histogram.set_counts(luminance_histogram(image))
+        self.viewer.repaint()  # paint now, so the signal below means "on screen"
+        elapsed = time.perf_counter() - requested
+        self.previewUpdated.emit(elapsed)
+
+    def _render_failed(self, exc: Exception) -> None:
+        show_error(parent=self, exc=exc)
+
+    # ------------------------------------------------------------------------------------------
+    # viewer modes
+    def set_compare(self, mode: str) -> None:
+        self.viewer.set_mode(mode)
+        {AFTER: self.act_after, SPLIT: self.act_split, BEFORE: self.act_before}[mode].setChecked(True)
+
+    def toggle_overlay(self, on: bool | None = None) -> None:
+        self.overlay_on = self.act_overlay.isChecked() if on is None else bool(on)
+        self.act_overlay.setChecked(self.overlay_on)
+        if self.overlay_on:
+            self._show_overlay()
+        else:
+            self.viewer.set_overlay(None)
+
+    def _region_selected(self, region: str) -> None:
+        self._sync_points()
+        if self.overlay_on:
+            self._show_overlay()
+
+    def _show_overlay(self) -> None:
+        if self.doc is None:
+            return
+        doc, region, params = self.doc, self.regions.region, self.params.copy()
+
+        def done(mask: Any) -> None:
+            if doc is self.doc and self.overlay_on and region == self.regions.region:
+                self.overlay_mask = mask
+                self.viewer.set_overlay(mask_to_qimage(mask, OVERLAY_COLOUR))
+
+        Op(self, lambda: document.region_mask(doc, region, params)).success(done).run_in_background()
+
+    # ------------------------------------------------------------------------------------------
+    # export and styles
+    def export_dialog(self) -> None:
+        if self.doc is None:
+            return
+        dialog = ExportDialog(self.doc.source, self.doc.name, self.doc.bit_depth, self)
+        if dialog.exec():
+            self.export_to(dialog.destination(), dialog.fmt)
+
+    def export_to(self, dst: Path, fmt: str) -> None:
+        doc, params = self.doc, self.params.copy()
+        self.show_status(f"Exporting {dst.name}…", timeout_ms=0)
+        Op(self, lambda: document.export(doc, params, dst, fmt)).success(
+            lambda path: self.show_status(f"Saved {path}")).run_in_background()
+
+    def save_style_dialog(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save as new style", "Name of the new style:")
+        if ok and name.strip():
+            self.save_style(name.strip())
+
+    def save_style(self, name: str) -> None:
+        parent, params = self.style_name, self.params.copy()
+
+        def saved(path: Path) -> None:
+            self.gallery.load_styles()
+            self.gallery.refresh(self.doc)
+            self.style_name = name
+            self.base = params.copy()
+            self.gallery.select_name(name)
+            self.style_label.setText(name)
+            self._params_changed()
+            self.show_status(f"Saved style {name} ({path})")
+
+        Op(self, lambda: document.save_as_style(parent, params, name)).success(saved).on_lane(IO).run_in_background()
+
+    def _style_learned(self, name: str) -> None:
+        self.gallery.load_styles()
+        self.gallery.refresh(self.doc)
+        self.show_status(f"Learned style {name}: it is in the gallery")
+
+    # ------------------------------------------------------------------------------------------
+    # bridge sessions and the hosted service
+    def _start_bridge(self) -> None:
+        try:
+            from .bridge import BridgeController
+        except ImportError as exc:
+            self.status_service.setText("Bridge unavailable")
+            print(f"silverprint: bridge unavailable ({exc})", file=sys.stderr)
+            return
+        self.bridge = BridgeController(self)
+        self.bridge.start()
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+        if self.bridge is not None:
+            self.bridge.stop()
+        super().closeEvent(event)
+
+
+ICON_COLUMN_WIDTH = 206
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``silverprint gui [FILE] [--device D] [--no-service]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="silverprint gui")
+    parser.add_argument("file", nargs="?")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-service", action="store_true")
+    args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName("Silverprint")
+    app.setOrganizationName("Silverprint")
+    theme.apply_theme(app)
+    window = MainWindow(host_service=not args.no_service, device=args.device)
+    window.show()
+    if args.file:
+        window.open_path(args.file)
+    code = app.exec()
+    taskman().shutdown(wait=False)
+    return code

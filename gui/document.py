@@ -1,0 +1,226 @@
+"""The open photo and every call the companion makes into the core engine.
+
+This module is the GUI's only doorway to `silverprint.pipeline`, `render`, `styles` and `imageio`,
+so when the engine's API moves there is one file to follow it. It holds no Qt and no image math:
+loading, analysis, style decoding, previews, full renders and saving are all core calls; what comes
+back is arrays the widgets turn into QImages.
+
+Every function here may take a while (torch, mediapipe, disk) and is called from the task manager's
+render lane, never from the UI thread.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from silverprint.params import Params, default_local
+
+#: Geometry keys of a local adjustment: changing them changes its mask, not just its sliders.
+_GEOMETRY = {"kind", "x", "y", "radius", "similarity", "width", "height", "angle", "feather", "invert"}
+#: Long side of the style gallery's thumbnails, in pixels.
+THUMB_SIZE = 180
+
+
+@dataclass
+class Document:
+    """One photo as the companion works on it, with the engine's per-photo caches."""
+
+    photo: Any                      # silverprint.imageio.Photo
+    analysis: Any                   # silverprint.pipeline.Analysis
+    name: str
+    source: Path | None
+    device: str = "auto"
+    preview: Any = None             # silverprint.render.Preview over the preview image
+    before: np.ndarray | None = None
+    _thumbs: Any = None             # Preview over the analysis-size copy (gallery thumbnails)
+    _local_key: tuple = field(default_factory=tuple)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the full-resolution photo."""
+        h, w = _pixels(self.photo).shape[:2]
+        return w, h
+
+    @property
+    def bit_depth(self) -> int:
+        return int(getattr(self.photo, "bit_depth", 8))
+
+
+def _pixels(photo: Any) -> np.ndarray:
+    return photo.pixels if hasattr(photo, "pixels") else photo.rgb
+
+
+def open_file(path: str | os.PathLike, *, device: str = "auto") -> Document:
+    """Load and analyse a photo, and build its preview (raises BadInputError on a bad file)."""
+    from silverprint.imageio import load_image
+
+    photo = load_image(path)
+    return _document(photo, Path(path).name, Path(path), device)
+
+
+def open_bytes(data: bytes, name: str, *, device: str = "auto") -> Document:
+    """A photo that arrived over a bridge session (no file of the user's to write next to)."""
+    from silverprint.imageio import load_image_bytes
+
+    photo = load_image_bytes(data, name)
+    return _document(photo, name, None, device)
+
+
+def _document(photo: Any, name: str, source: Path | None, device: str) -> Document:
+    from silverprint import pipeline
+
+    analysis = pipeline.analyse(photo)
+    doc = Document(photo=photo, analysis=analysis, name=name, source=source, device=device)
+    doc.before = preview_image(photo)
+    doc.preview = _make_preview(doc, doc.before, None)
+    return doc
+
+
+def preview_image(photo: Any) -> np.ndarray:
+    """The photo at preview size (about 1 MP), float32 sRGB: what the viewer shows as "before"."""
+    from silverprint import pipeline
+
+    if hasattr(pipeline, "preview_image"):
+        return pipeline.preview_image(photo)
+    return pipeline.to_float(_pixels(photo))
+
+
+def _make_preview(doc: Document, rgb: np.ndarray, local: np.ndarray | None) -> Any:
+    from silverprint.render import Preview
+
+    return Preview(rgb, doc.analysis.masks, local, _device(doc.device))
+
+
+def _device(choice: str) -> Any:
+    try:
+        from silverprint.device import resolve_device
+    except ImportError:  # pragma: no cover - older core
+        return "cpu" if choice == "auto" else choice
+    return resolve_device(choice)
+
+
+def _local_geometry(params: Params) -> tuple:
+    return tuple(tuple(sorted((k, v) for k, v in item.items() if k in _GEOMETRY)) for item in params.local)
+
+
+def _sync_local(doc: Document, params: Params) -> None:
+    """Rebuild the preview's local masks when a control point moved, appeared or went away."""
+    key = _local_geometry(params)
+    if key == doc._local_key:
+        return
+    from silverprint import pipeline
+
+    local = pipeline.local_masks_for(params, doc.analysis)
+    doc.preview = _make_preview(doc, doc.before, local)
+    doc._thumbs = None
+    doc._local_key = key
+
+
+def render_preview(doc: Document, params: Params) -> np.ndarray:
+    """The B&W preview for ``params``: (h, w) grey or (h, w, 3) toned, float32 in [0, 1]."""
+    _sync_local(doc, params)
+    return np.asarray(doc.preview.render(params))
+
+
+def style_params(doc: Document, style: Any) -> Params:
+    """What ``style`` (name, path or Style) decodes to for this photo: the sliders' base values."""
+    from silverprint import pipeline
+
+    return pipeline.params_for(pipeline.resolve_style(style), doc.analysis)
+
+
+def list_styles() -> list[Any]:
+    """Built-in and user styles (unreadable user files are skipped, not fatal)."""
+    from silverprint.styles import list_styles as _list
+
+    return list(_list())
+
+
+def default_style_name() -> str:
+    from silverprint.styles import DEFAULT_STYLE
+
+    return DEFAULT_STYLE
+
+
+def render_thumbnail(doc: Document, style: Any) -> np.ndarray:
+    """``style`` rendered on the analysis-size copy of the photo, for the gallery."""
+    from silverprint.render import Preview
+
+    params = style_params(doc, style)
+    if doc._thumbs is None:
+        doc._thumbs = Preview(doc.analysis.rgb_small, doc.analysis.masks, None, _device(doc.device))
+    params = params.copy()
+    params.local = []  # a style's own local adjustments would need their own masks; thumbnails skip them
+    return np.asarray(doc._thumbs.render(params))
+
+
+def region_mask(doc: Document, region: str, params: Params) -> np.ndarray:
+    """The soft mask of a semantic region (``sky``) or a local adjustment (``local0``), (h, w)."""
+    from silverprint import pipeline
+    from silverprint.params import SEMANTIC_REGIONS
+
+    if region in SEMANTIC_REGIONS:
+        return np.asarray(doc.analysis.masks[SEMANTIC_REGIONS.index(region)])
+    if region.startswith("local"):
+        index = int(region[5:])
+        local = pipeline.local_masks_for(params, doc.analysis)
+        if local is not None and index < len(local):
+            return np.asarray(local[index])
+    raise KeyError(region)
+
+
+def add_point(params: Params, x: float, y: float) -> Params:
+    """A copy of ``params`` with a control point at (x, y) (fractions of width and height)."""
+    result = params.copy()
+    point = default_local("point")
+    point["x"], point["y"] = float(x), float(y)
+    result.local.append(point)
+    return result
+
+
+def render_full(doc: Document, params: Params) -> np.ndarray:
+    """The full-resolution rendering of ``params`` (tiled by the core, bounded memory)."""
+    from silverprint import pipeline
+
+    return pipeline.render_with(doc.photo, doc.analysis, params, device=doc.device)
+
+
+def export(doc: Document, params: Params, dst: str | os.PathLike, fmt: str) -> Path:
+    """Render at full resolution and save atomically; never over the original."""
+    from silverprint.errors import BadInputError
+    from silverprint.imageio import save_image
+
+    dst = Path(dst)
+    if doc.source is not None and dst.exists() and dst.resolve() == doc.source.resolve():
+        raise BadInputError(dst, "that is the original photo; choose another name")
+    image = render_full(doc, params)
+    return save_image(dst, image, fmt, exif=getattr(doc.photo, "exif", None))
+
+
+def save_as_style(parent: Any, params: Params, name: str, description: str = "") -> Path:
+    """Save ``params`` as a new user style that starts from ``parent``'s look.
+
+    The new style's sliders are exactly what the user sees on this photo: the parent's subject
+    deltas and decoder are dropped (they were already applied to produce these sliders).
+    """
+    from silverprint import pipeline
+    from silverprint.styles import save_user_style
+    from silverprint.styles.style import check_name, now_iso
+
+    parent_style = pipeline.resolve_style(parent)
+    style = parent_style.copy()
+    style.name = check_name(name)
+    style.description = description or f"Tuned from {parent_style.name} in the companion"
+    style.base = params.copy()
+    style.subjects = {}
+    style.proxies.subjects = {}
+    style.decoder = None
+    style.builtin = False
+    style.path = None
+    style.provenance = {"source": "imported", "pairs": 0, "created": now_iso(), "metrics": {},
+                        "parent": parent_style.name}
+    return save_user_style(style, overwrite=False)
