@@ -1,0 +1,1 @@
+"""Small, pure, differentiable image ops (torch), kornia style: shapes and ranges in each docstring."""

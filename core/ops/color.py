@@ -1,0 +1,139 @@
+"""Colour conversions used by the renderer: sRGB transfer function, luminance, hue and saturation.
+
+All functions are pure torch, differentiable where it makes sense (clamp before ``pow``, ``eps``
+arguments instead of hidden constants), and work on any leading shape ``(*, 3, H, W)``.
+The sRGB transfer function is IEC 61966-2-1 (the one every JPEG / PNG without a profile uses).
+"""
+from __future__ import annotations
+
+import torch
+
+from ..errors import ShapeError
+
+#: Rec.709 / sRGB luminance weights of linear R, G, B (D65 white).
+REC709_WEIGHTS: tuple[float, float, float] = (0.2126, 0.7152, 0.0722)
+_SRGB_THRESHOLD_ENCODED = 0.04045
+_SRGB_THRESHOLD_LINEAR = 0.0031308
+
+
+def _check_rgb(image: torch.Tensor) -> None:
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor, got {type(image).__name__}")
+    if image.dim() < 3 or image.shape[-3] != 3:
+        raise ShapeError(f"expected shape (*, 3, H, W), got {tuple(image.shape)}")
+
+
+def srgb_to_linear(image: torch.Tensor) -> torch.Tensor:
+    """Decode sRGB-encoded values to linear light (the sRGB EOTF).
+
+    Args:
+        image: any shape, display sRGB values, nominally in [0, 1] (values below 0 map linearly).
+
+    Returns:
+        Linear-light values, same shape.
+
+    Example:
+        >>> round(float(srgb_to_linear(torch.tensor(0.5))), 4)
+        0.214
+    """
+    low = image / 12.92
+    high = ((image.clamp(min=_SRGB_THRESHOLD_ENCODED) + 0.055) / 1.055) ** 2.4
+    return torch.where(image <= _SRGB_THRESHOLD_ENCODED, low, high)
+
+
+def linear_to_srgb(image: torch.Tensor) -> torch.Tensor:
+    """Encode linear light with the sRGB transfer function (inverse EOTF).
+
+    Args:
+        image: any shape, linear light, nominally in [0, 1] (values below 0 map linearly; above 1
+            follow the power law, so the caller decides where to clip).
+
+    Returns:
+        Display sRGB values, same shape.
+
+    Example:
+        >>> round(float(linear_to_srgb(torch.tensor(0.18))), 4)
+        0.4614
+    """
+    low = image * 12.92
+    high = 1.055 * image.clamp(min=_SRGB_THRESHOLD_LINEAR) ** (1.0 / 2.4) - 0.055
+    return torch.where(image <= _SRGB_THRESHOLD_LINEAR, low, high)
+
+
+def linear_rgb_to_luminance(image: torch.Tensor, weights: torch.Tensor | tuple[float, float, float] | None = None
+                            ) -> torch.Tensor:
+    """Weighted sum of linear R, G, B: relative luminance Y for the default Rec.709 weights.
+
+    Args:
+        image: ``(*, 3, H, W)`` linear light.
+        weights: 3 channel weights (tensor or tuple); default Rec.709. They need not sum to 1
+            (a channel mixer).
+
+    Returns:
+        ``(*, 1, H, W)`` linear light.
+
+    Raises:
+        ShapeError: when the channel dimension is not 3.
+
+    Example:
+        >>> linear_rgb_to_luminance(torch.ones(1, 3, 2, 2)).shape
+        torch.Size([1, 1, 2, 2])
+    """
+    _check_rgb(image)
+    if weights is None:
+        weights = REC709_WEIGHTS
+    w = torch.as_tensor(weights, dtype=image.dtype, device=image.device).reshape(3, 1, 1)
+    return (image * w).sum(dim=-3, keepdim=True)
+
+
+def srgb_to_luminance(image: torch.Tensor) -> torch.Tensor:
+    """The plain luminance conversion a neutral style equals: decode, Rec.709 Y, encode.
+
+    Args:
+        image: ``(*, 3, H, W)`` display sRGB in [0, 1].
+
+    Returns:
+        ``(*, 1, H, W)`` display sRGB grey in [0, 1].
+
+    Example:
+        >>> round(float(srgb_to_luminance(torch.ones(1, 3, 1, 1))), 6)
+        1.0
+    """
+    return linear_to_srgb(linear_rgb_to_luminance(srgb_to_linear(image)).clamp(0.0, 1.0))
+
+
+def rgb_to_hue_saturation(image: torch.Tensor, eps: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
+    """HSV hue (degrees) and saturation of display sRGB values.
+
+    Hue is what photographers' B&W colour sliders key on (Lightroom's mix uses the HSV hue of the
+    encoded value), so it is computed on the encoded values, not on linear light.
+
+    Args:
+        image: ``(*, 3, H, W)`` display sRGB in [0, 1].
+        eps: guards the divisions for grey and black pixels (their hue is 0, saturation 0).
+
+    Returns:
+        ``(hue, sat)``, each ``(*, 1, H, W)``: hue in [0, 360), saturation in [0, 1].
+
+    Raises:
+        ShapeError: when the channel dimension is not 3.
+
+    Example:
+        >>> h, s = rgb_to_hue_saturation(torch.tensor([0.0, 0.0, 1.0]).reshape(1, 3, 1, 1))
+        >>> float(h), float(s)
+        (240.0, 1.0)
+    """
+    _check_rgb(image)
+    r, g, b = image.unbind(dim=-3)
+    maxc, _ = image.max(dim=-3)
+    minc, _ = image.min(dim=-3)
+    delta = maxc - minc
+    sat = delta / (maxc + eps)
+    safe = delta + eps
+    hue_r = torch.remainder((g - b) / safe, 6.0)
+    hue_g = (b - r) / safe + 2.0
+    hue_b = (r - g) / safe + 4.0
+    hue = torch.where(maxc == r, hue_r, torch.where(maxc == g, hue_g, hue_b))
+    hue = torch.where(delta > 0, hue * 60.0, torch.zeros_like(hue))
+    hue = torch.remainder(hue, 360.0)
+    return hue.unsqueeze(-3), sat.unsqueeze(-3)
