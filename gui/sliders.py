@@ -57,7 +57,7 @@ class SliderRow(QWidget):
         self._value = float(spec.default)
         self._updating = False
         span = spec.hi - spec.lo
-        self._decimals = 2 if span <= 10 else (1 if span <= 250 else 0)
+        self._decimals = 2 if span <= 10 else 0
         self._scale = self.STEPS / span if span <= 1000 else 1.0
 
         self.name = _NameLabel(label_for(spec.name))

@@ -57,8 +57,8 @@ QDoubleSpinBox#Value:hover, QDoubleSpinBox#Value:focus {{ border-color: {BORDER}
 QComboBox QAbstractItemView {{ background: {RAISED}; border: 1px solid {BORDER}; }}
 QSlider::groove:horizontal {{ height: 3px; background: {BORDER}; border-radius: 1px; }}
 QSlider::sub-page:horizontal {{ background: {BORDER}; }}
-QSlider::handle:horizontal {{ background: {TEXT}; width: 11px; height: 11px; margin: -5px 0;
-    border-radius: 6px; }}
+QSlider::handle:horizontal {{ background: {TEXT}; border: 1px solid #16171a; width: 10px;
+    margin: -5px 0; border-radius: 6px; }}
 QSlider::handle:horizontal:hover {{ background: #ffffff; }}
 QSlider::handle:horizontal:pressed {{ background: {ACCENT}; }}
 QTabWidget::pane {{ border: none; background: {PANEL}; }}
