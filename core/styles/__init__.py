@@ -1,0 +1,21 @@
+"""Styles: the versioned style file, the built-in and user style stores, and the decoder.
+
+- `style`: the `Style` model, its JSON schema (documented there), validation, atomic save.
+- `store`: list / load / import / export / remove over built-in and user styles; `DEFAULT_STYLE`.
+- `decoder`: `decode(style, descriptors) -> Params`, the per-photo sliders.
+- `builtins`: the source of the built-in style files in `silverprint_resources/styles/`.
+"""
+from .decoder import assign, clamp_params, decode, embed, explain
+from .store import (DEFAULT_STYLE, builtin_names, export_style, import_style, list_styles,
+                    load_style, remove_style, save_user_style, style_names, user_names,
+                    user_style_path)
+from .style import (SCHEMA_VERSION, Embedding, InvalidStyleError, LinearDecoder, Proxies, Style,
+                    read_style, save_style, sparse_params, style_from_dict, style_to_json)
+
+__all__ = [
+    "DEFAULT_STYLE", "SCHEMA_VERSION", "Embedding", "InvalidStyleError", "LinearDecoder", "Proxies",
+    "Style", "assign", "builtin_names", "clamp_params", "decode", "embed", "explain", "export_style",
+    "import_style", "list_styles", "load_style", "read_style", "remove_style", "save_style",
+    "save_user_style", "sparse_params", "style_from_dict", "style_names", "style_to_json",
+    "user_names", "user_style_path",
+]
