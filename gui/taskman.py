@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 RENDER = "render"
 IO = "io"
+LEARN = "learn"
 
 
 class TaskManager(QObject):
@@ -35,6 +36,8 @@ class TaskManager(QObject):
         self._lanes = {
             RENDER: ThreadPoolExecutor(1, thread_name_prefix="silverprint-render"),
             IO: ThreadPoolExecutor(3, thread_name_prefix="silverprint-io"),
+            # learning takes minutes: its own lane, so previews never queue behind it
+            LEARN: ThreadPoolExecutor(1, thread_name_prefix="silverprint-learn"),
         }
         self._closure.connect(self._run_closure)
         self._closed = False

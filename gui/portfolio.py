@@ -1,0 +1,426 @@
+"""Portfolio panel: point Silverprint at a folder of your own (colour, B&W) edits and learn your style.
+
+Pairing and learning are the core's (`silverprint.learn`); this panel chooses the folder, shows the
+pairs and why files were skipped, runs learning on the task manager's learn lane with a progress bar
+(and a Cancel), re-learns when the folder changes while *Watch* is on, and plots the held-out PSNR of
+each run so the photographer sees the style getting closer to their own edits.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from . import theme
+from .qt import (QCheckBox, QColor, QFileDialog, QFileSystemWatcher, QFont, QHBoxLayout,
+                 QHeaderView, QLabel, QLineEdit, QPainter, QPainterPath, QPen, QPointF,
+                 QProgressBar, QPushButton, QRectF, QTableWidget, QTableWidgetItem, QTimer,
+                 QVBoxLayout, QWidget, Qt, pyqtSignal)
+from .regions_panel import section_title
+from .taskman import IO, LEARN, Op, taskman
+
+STATUS_COLOURS = {"paired": theme.TEXT, "fitted": "#8fc28a", "held out": "#7fb0d8",
+                  "skipped": "#d49a6a"}
+
+
+class LearningCancelled(Exception):
+    """Raised from the progress callback once the user pressed Cancel."""
+
+
+class PsnrPlot(QWidget):
+    """Held-out PSNR (dB) of each learning run, with the plain-luminance baseline for reference."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(150)
+        self.points: list[tuple[int, float]] = []   # (pairs learned from, PSNR)
+        self.baseline: float | None = None
+
+    def add_point(self, pairs: int, psnr: float) -> None:
+        self.points.append((int(pairs), float(psnr)))
+        self.update()
+
+    def set_baseline(self, psnr: float | None) -> None:
+        self.baseline = psnr
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#1a1b1d"))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 5, 5)
+        small = QFont(painter.font())
+        small.setPointSizeF(8)
+        painter.setFont(small)
+        area = QRectF(self.rect()).adjusted(40, 14, -14, -24)
+        values = [p for _, p in self.points] + ([self.baseline] if self.baseline else [])
+        if not values:
+            painter.setPen(QColor(theme.MUTED))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             "Held-out PSNR appears here after learning")
+            painter.end()
+            return
+        lo = min(values) - 1.0
+        hi = max(values) + 1.0
+        lo, hi = float(int(lo)), float(int(hi) + 1)
+
+        def y_of(v: float) -> float:
+            return area.bottom() - (v - lo) / (hi - lo) * area.height()
+
+        n = len(self.points)
+
+        def x_of(i: int) -> float:
+            return area.center().x() if n == 1 else area.left() + i / (n - 1) * area.width()
+
+        painter.setPen(QPen(QColor(255, 255, 255, 22), 1))
+        step = max(1.0, round((hi - lo) / 4))
+        v = lo
+        while v <= hi + 1e-6:
+            painter.drawLine(QPointF(area.left(), y_of(v)), QPointF(area.right(), y_of(v)))
+            painter.setPen(QColor(theme.MUTED))
+            painter.drawText(QRectF(0, y_of(v) - 8, 34, 16),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{v:g}")
+            painter.setPen(QPen(QColor(255, 255, 255, 22), 1))
+            v += step
+        painter.setPen(QColor(theme.MUTED))
+        painter.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), 16),
+                         Qt.AlignmentFlag.AlignCenter, "learning runs (pairs used)  ·  dB")
+        if self.baseline is not None:
+            painter.setPen(QPen(QColor(theme.MUTED), 1, Qt.PenStyle.DashLine))
+            y = y_of(self.baseline)
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+            painter.drawText(QRectF(area.left() + 4, y - 16, area.width(), 14),
+                             Qt.AlignmentFlag.AlignLeft, "plain luminance")
+        path = QPainterPath()
+        for i, (_pairs, psnr) in enumerate(self.points):
+            point = QPointF(x_of(i), y_of(psnr))
+            path.moveTo(point) if i == 0 else path.lineTo(point)
+        painter.setPen(QPen(QColor(theme.ACCENT), 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(path)
+        for i, (pairs, psnr) in enumerate(self.points):
+            point = QPointF(x_of(i), y_of(psnr))
+            painter.setBrush(QColor(theme.ACCENT))
+            painter.setPen(QPen(QColor("#1a1b1d"), 2))
+            painter.drawEllipse(point, 4.5, 4.5)
+            painter.setPen(QColor(theme.TEXT))
+            if i == n - 1 or n <= 6:
+                painter.drawText(QRectF(point.x() - 40, point.y() - 22, 80, 14),
+                                 Qt.AlignmentFlag.AlignCenter, f"{psnr:.1f} ({pairs})")
+        painter.end()
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
+def heldout_psnr(result: Any) -> float | None:
+    """The held-out PSNR in a learner's result (dict or object), wherever the learner put it."""
+    data = _as_dict(result)
+    for path in (("heldout", "psnr"), ("held_out", "psnr"), ("metrics", "psnr"), ("test", "psnr"),
+                 ("evaluation", "psnr"), ("psnr",)):
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if _number(node) is not None:
+            return _number(node)
+    style = data.get("style")
+    if isinstance(style, dict):
+        return heldout_psnr(style.get("provenance", {}))
+    return None
+
+
+def baseline_psnr(result: Any) -> float | None:
+    data = _as_dict(result)
+    for container in (data.get("baselines"), (data.get("heldout") or {}).get("baselines")
+                      if isinstance(data.get("heldout"), dict) else None):
+        if isinstance(container, dict):
+            for key in ("rec709", "luminance", "luma", "plain"):
+                node = container.get(key)
+                value = _number(node.get("psnr") if isinstance(node, dict) else node)
+                if value is not None:
+                    return value
+    return None
+
+
+def _as_dict(result: Any) -> dict:
+    import dataclasses
+
+    if isinstance(result, dict):
+        return result
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.asdict(result)
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    return dict(getattr(result, "__dict__", {}))
+
+
+class PortfolioPanel(QWidget):
+    """Folder, watch, pairs with status, progress, held-out PSNR plot, Learn now."""
+
+    styleLearned = pyqtSignal(str)
+    learningFinished = pyqtSignal(object)   # the learner's result
+    pairsListed = pyqtSignal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder: Path | None = None
+        self.result: Any = None
+        self._cancel = threading.Event()
+        self._learning = False
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(self._folder_changed)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(3000)
+        self._debounce.timeout.connect(self._relearn)
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(14, 6, 12, 12)
+        column.setSpacing(6)
+        column.addWidget(section_title("Portfolio"))
+        row = QHBoxLayout()
+        self.folder_label = QLabel("No folder chosen")
+        self.folder_label.setObjectName("Muted")
+        self.folder_label.setWordWrap(True)
+        choose = QPushButton("Choose folder…")
+        choose.clicked.connect(self.choose_folder)
+        row.addWidget(self.folder_label, 1)
+        row.addWidget(choose)
+        column.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Style name"))
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("my-style")
+        row.addWidget(self.name_edit, 1)
+        column.addLayout(row)
+        row = QHBoxLayout()
+        self.watch = QCheckBox("Watch folder")
+        self.watch.setToolTip("Learn again whenever new edits appear in the folder")
+        self.watch.toggled.connect(self._watch_toggled)
+        self.learn_button = QPushButton("Learn now")
+        self.learn_button.setObjectName("Primary")
+        self.learn_button.clicked.connect(self.learn_now)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        row.addWidget(self.watch)
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.learn_button)
+        column.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(6)
+        self.stage = QLabel("")
+        self.stage.setObjectName("Muted")
+        column.addWidget(self.progress)
+        column.addWidget(self.stage)
+
+        column.addWidget(section_title("Held-out PSNR"))
+        self.plot = PsnrPlot()
+        column.addWidget(self.plot)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        column.addWidget(self.summary)
+
+        column.addWidget(section_title("Pairs"))
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Photo", "Status", "Note"])
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        column.addWidget(self.table, 1)
+        self._update_buttons()
+
+    # -- folder ---------------------------------------------------------------------------------
+    def choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Portfolio folder", str(self.folder or Path.home()))
+        if chosen:
+            self.set_folder(chosen)
+
+    def set_folder(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.folder_label.setText(str(self.folder))
+        self.folder_label.setToolTip(str(self.folder))
+        if not self.name_edit.text().strip():
+            self.name_edit.setText(self.folder.name[:60] or "my-style")
+        self._watch_toggled(self.watch.isChecked())
+        self.list_pairs()
+
+    def list_pairs(self) -> None:
+        if self.folder is None:
+            return
+        folder = self.folder
+
+        def pairs() -> Any:
+            from silverprint.learn.pairing import find_pairs
+
+            return find_pairs(folder)
+
+        Op(self, pairs).success(self._show_pairing).on_lane(IO).run_in_background()
+
+    def _show_pairing(self, pairing: Any) -> None:
+        rows = [(p.name, "paired", f"matched by {p.matched_by}") for p in pairing.pairs]
+        rows += [(Path(s.path).name, "skipped", s.reason) for s in pairing.skipped]
+        self._fill(rows)
+        self.stage.setText(f"{len(pairing.pairs)} pairs, {len(pairing.skipped)} files skipped "
+                           f"({pairing.layout})")
+        self.pairsListed.emit(len(pairing.pairs))
+        self._update_buttons()
+
+    def _fill(self, rows: list[tuple[str, str, str]]) -> None:
+        self.table.setRowCount(len(rows))
+        for i, (name, status, note) in enumerate(rows):
+            for j, text in enumerate((name, status, note)):
+                item = QTableWidgetItem(text)
+                if j == 1:
+                    item.setForeground(QColor(STATUS_COLOURS.get(status, theme.TEXT)))
+                item.setToolTip(note if j == 2 else text)
+                self.table.setItem(i, j, item)
+
+    def statuses(self) -> dict[str, str]:
+        return {self.table.item(i, 0).text(): self.table.item(i, 1).text() for i in range(self.table.rowCount())}
+
+    # -- watching -------------------------------------------------------------------------------
+    def _watch_toggled(self, on: bool) -> None:
+        watched = self._watcher.directories()
+        if watched:
+            self._watcher.removePaths(watched)
+        if on and self.folder is not None:
+            dirs = [self.folder] + [d for d in (self.folder / "originals", self.folder / "edits") if d.is_dir()]
+            self._watcher.addPaths([str(d) for d in dirs])
+
+    def _folder_changed(self, _path: str) -> None:
+        self._debounce.start()  # edits arrive in bursts (an export of 20 files): wait for quiet
+
+    def _relearn(self) -> None:
+        if self._learning:
+            self._debounce.start()
+            return
+        self.list_pairs()
+        self.learn_now()
+
+    # -- learning -------------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        self.learn_button.setEnabled(self.folder is not None and not self._learning)
+        self.cancel_button.setVisible(self._learning)
+
+    def learn_now(self) -> None:
+        if self.folder is None or self._learning:
+            return
+        from silverprint.styles.style import check_name
+
+        name = self.name_edit.text().strip() or self.folder.name
+        try:
+            name = check_name(name)
+        except Exception as exc:  # noqa: BLE001
+            from .errors import show_error
+
+            show_error(parent=self, exc=exc)
+            return
+        folder = self.folder
+        self._learning = True
+        self._cancel.clear()
+        self.progress.setValue(0)
+        self.stage.setText("Starting…")
+        self._update_buttons()
+        cancel = self._cancel
+        tm = taskman()
+
+        def progress(fraction: float, stage: str = "") -> None:
+            if cancel.is_set():
+                raise LearningCancelled("cancelled")
+            tm.run_on_main(lambda: self._progress(fraction, stage))
+
+        def learn() -> Any:
+            from silverprint import learn as learn_module
+
+            return learn_module.learn_portfolio(folder, name, progress=progress)
+
+        Op(self, learn).success(lambda result: self._learned(name, result)).failure(self._failed) \
+            .on_lane(LEARN).run_in_background()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self.stage.setText("Cancelling…")
+
+    def _progress(self, fraction: float, stage: str) -> None:
+        if not self._learning:
+            return
+        self.progress.setValue(int(1000 * max(0.0, min(1.0, float(fraction)))))
+        if stage:
+            self.stage.setText(stage)
+
+    def _learned(self, name: str, result: Any) -> None:
+        self._learning = False
+        self.result = result
+        self.progress.setValue(1000)
+        data = _as_dict(result)
+        psnr = heldout_psnr(result)
+        baseline = baseline_psnr(result)
+        pairs = int(data.get("pairs") if isinstance(data.get("pairs"), (int, float)) else
+                    data.get("pair_count") or data.get("n_pairs") or len(data.get("fitted") or []) or 0)
+        if baseline is not None:
+            self.plot.set_baseline(baseline)
+        if psnr is not None:
+            self.plot.add_point(pairs, psnr)
+        self.summary.setText(f"<b>{name}</b> learned from {pairs} pairs"
+                             + (f": held-out PSNR <b>{psnr:.2f} dB</b>" if psnr is not None else "")
+                             + (f" (plain luminance {baseline:.2f} dB)" if baseline is not None else ""))
+        self.stage.setText("Done")
+        self._mark_statuses(data)
+        self._update_buttons()
+        self.styleLearned.emit(name)
+        self.learningFinished.emit(result)
+
+    def _mark_statuses(self, data: dict) -> None:
+        """Reflect which pairs the learner fitted, held out or skipped (when it says so)."""
+        def names(key: str) -> set[str]:
+            items = data.get(key) or []
+            out = set()
+            for item in items if isinstance(items, list) else []:
+                name = item.get("name") if isinstance(item, dict) else item
+                if name:
+                    out.add(Path(str(name)).stem)
+            return out
+
+        fitted, held, skipped = names("train") | names("fitted"), names("test") | names("held_out"), {}
+        for item in data.get("skipped") or []:
+            if isinstance(item, dict) and item.get("path"):
+                skipped[Path(item["path"]).name] = item.get("reason", "")
+        rows = []
+        for i in range(self.table.rowCount()):
+            name, status, note = (self.table.item(i, j).text() for j in range(3))
+            stem = Path(name).stem
+            if stem in fitted:
+                status = "fitted"
+            elif stem in held:
+                status = "held out"
+            if name in skipped:
+                status, note = "skipped", skipped[name]
+            rows.append((name, status, note))
+        self._fill(rows)
+
+    def _failed(self, exc: Exception) -> None:
+        self._learning = False
+        self.progress.setValue(0)
+        self._update_buttons()
+        if isinstance(exc, LearningCancelled) or type(exc).__name__ == "JobCancelled":
+            self.stage.setText("Cancelled; the previous style is unchanged")
+            return
+        from .errors import message_for, show_error
+
+        self.stage.setText(message_for(exc))
+        show_error(parent=self, exc=exc)
