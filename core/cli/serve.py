@@ -1,0 +1,80 @@
+"""`silverprint serve`: the local core service for the GIMP / darktable bridges and the companion.
+
+Binds 127.0.0.1 only. ``--port 0`` picks a free port; the first stdout line always says where it
+listens (``silverprint service listening on http://127.0.0.1:PORT``) and ``service.json`` in the
+config folder records it for the plug-ins. ``--host-check`` only asks whether a service already
+answers at the configured address (exit 0 yes, 1 no), for scripts and for the companion.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the local core service (loopback only)",
+                       description="Run the local core service used by the GIMP and darktable plug-ins "
+                                   "and the companion. Listens on 127.0.0.1 only.")
+    p.add_argument("--port", type=int, default=None,
+                   help="port (default: SILVERPRINT_URL's, else 47810; 0 = any free port)")
+    p.add_argument("--host-check", action="store_true",
+                   help="only report whether a service answers at the configured address, then exit")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="render device (default auto: CUDA when present)")
+    p.add_argument("--max-renders", type=int, default=None, metavar="N",
+                   help="renders at once; more requests queue (default 2)")
+    p.set_defaults(func=run)
+
+
+def _check() -> int:
+    from ..service.client import ServiceClient, ServiceUnavailable
+
+    client = ServiceClient(timeout=3)
+    try:
+        info = client.health()
+    except ServiceUnavailable as exc:
+        print(f"no silverprint service at {client.url}: {exc}")
+        return 1
+    print(f"silverprint service {info.get('version')} at {client.url} (device {info.get('device')})")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.host_check:
+        return _check()
+    import uvicorn
+
+    from ..errors import SilverprintError
+    from ..service.app import create_app
+    from ..service.endpoint import bind_address, clear_endpoint_file, ensure_token, write_endpoint_file
+    from ..service.settings import ServiceSettings
+
+    host, port = bind_address(args.port)
+    if not 0 <= port <= 65535:
+        raise SilverprintError(f"--port {port}: must be 0..65535")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SilverprintError(f"cannot listen on {host}:{port}: {exc.strerror} "
+                               "(is another silverprint service running? try --port 0)") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    ensure_token()
+    settings = ServiceSettings.from_env(device=args.device, max_renders=args.max_renders)
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    write_endpoint_file(url)
+    print(f"silverprint service listening on {url}", flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        clear_endpoint_file()
+        sock.close()
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,92 @@
+"""Build the service app: routers under ``/v1``, guards, error mapping and the lifespan.
+
+The lifespan creates the token (first start), a private work folder for uploads and results (mode
+0700, removed at shutdown), the bounded render engine on the CUDA device when present, the bridge
+session store and the learning job store, and warms the engine up so that the first plug-in call
+does not pay for importing torch and the region models.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
+
+from .. import __version__
+from ..errors import SilverprintError
+from .deps import LoopbackGuard
+from .endpoint import ensure_token
+from .engine import Engine
+from .jobs import JobStore
+from .routes import health, jobs, render, sessions, styles
+from .sessions import SessionStore
+from .settings import ServiceSettings
+
+log = logging.getLogger("silverprint.service")
+
+
+def _warm_up() -> None:
+    """Import the engine's heavy modules once, off the event loop."""
+    try:
+        from .. import pipeline  # noqa: F401
+        from .. import imageio, styles  # noqa: F401
+    except Exception as exc:  # the routes report a missing engine per request; keep serving
+        log.warning("engine warm-up failed: %s", exc)
+
+
+def create_app(settings: ServiceSettings | None = None, *, token: str | None = None,
+               learner: Callable[..., Any] | None = None, warm_up: bool = True) -> FastAPI:
+    """The FastAPI app. ``token`` replaces the token file (tests); ``learner`` the learning function."""
+    settings = settings or ServiceSettings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        work = Path(tempfile.mkdtemp(prefix="silverprint-service-"))
+        work.chmod(0o700)
+        app.state.settings = settings
+        app.state.token = token or ensure_token()
+        app.state.work_dir = work
+        app.state.engine = await run_in_threadpool(Engine, settings, work)
+        app.state.sessions = SessionStore(settings)
+        app.state.jobs = JobStore(learner)
+        if warm_up:
+            await run_in_threadpool(_warm_up)
+        try:
+            yield
+        finally:
+            app.state.sessions.clear()
+            app.state.jobs.shutdown()
+            shutil.rmtree(work, ignore_errors=True)
+
+    app = FastAPI(title="Silverprint core service", version=__version__, lifespan=lifespan,
+                  description="Local black-and-white rendering for the GIMP / darktable bridges and the "
+                              "companion. Loopback only; every route but /v1/health needs "
+                              "`Authorization: Bearer <token>` (the token file is in silverprint's "
+                              "config folder, mode 0600).",
+                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None,
+                  max_body_size=settings.max_upload_bytes)
+    for module in (health, styles, render, sessions, jobs):
+        app.include_router(module.router, prefix="/v1")
+
+    @app.exception_handler(SilverprintError)
+    async def _silverprint_error(request: Request, exc: SilverprintError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _disconnected(request: Request, exc: ClientDisconnect) -> Response:
+        return Response(status_code=400)  # nobody is listening; the upload file is already gone
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
+
+    app.add_middleware(LoopbackGuard)
+    return app

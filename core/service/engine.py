@@ -1,0 +1,190 @@
+"""The service's view of the one engine: load, analyse, render and save through `silverprint.pipeline`.
+
+Rendering is CPU/GPU heavy, so `Engine.run` admits at most ``max_renders`` jobs at once (an
+asyncio semaphore) and runs each in a worker thread; up to ``max_queue`` more wait their turn, and
+beyond that the service answers 503 with Retry-After instead of piling up memory.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import secrets
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Mapping, TypeVar
+
+import anyio.to_thread
+from fastapi import HTTPException
+
+from ..errors import BadInputError, SilverprintError
+from .schemas import SUFFIXES
+from .settings import ServiceSettings
+
+T = TypeVar("T")
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"), (b"RIFF", ".webp"), (b"BM", ".bmp"),
+)
+
+
+def sniff_suffix(head: bytes, name: str | None) -> str:
+    """File suffix for an upload: the client's file name when it has a known one, else the magic."""
+    from ..imageio import INPUT_SUFFIXES
+
+    if name:
+        suffix = Path(name).suffix.lower()
+        if suffix in INPUT_SUFFIXES:
+            return suffix
+    for magic, suffix in _MAGIC:
+        if head.startswith(magic):
+            return suffix
+    return ".bin"
+
+
+def resolve_device(choice: str) -> str:
+    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu`` (teammate's `silverprint.device`)."""
+    try:
+        from ..device import resolve_device as _resolve
+    except ImportError:  # module not in this build: same rule, inline
+        import torch
+
+        if choice == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return choice
+    return str(_resolve(choice))
+
+
+@dataclass
+class Rendered:
+    path: Path
+    style: str
+    width: int
+    height: int
+
+
+class Engine:
+    """Bounded, queued access to the pipeline for the request handlers."""
+
+    def __init__(self, settings: ServiceSettings, work_dir: Path) -> None:
+        self.settings = settings
+        self.work_dir = work_dir
+        self.device = resolve_device(settings.device)
+        self._slots = asyncio.Semaphore(settings.max_renders)
+        self.in_flight = 0
+        self.queued = 0
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` in a worker thread once a render slot is free (503 when the queue is full)."""
+        if self.queued >= self.settings.max_queue:
+            raise HTTPException(503, "busy: too many renders waiting; try again shortly",
+                                headers={"Retry-After": "2"})
+        self.queued += 1
+        waiting = True
+        try:
+            async with self._slots:
+                self.queued -= 1
+                waiting = False
+                self.in_flight += 1
+                try:
+                    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+                finally:
+                    self.in_flight -= 1
+        finally:
+            if waiting:
+                self.queued -= 1
+
+    # -- synchronous work, run in worker threads ------------------------------------------------
+    @staticmethod
+    def load(path: Path, display_name: str):
+        """Load an uploaded file; any decoding failure becomes a 400 naming the client's file."""
+        from ..imageio import load_image
+
+        try:
+            return load_image(path)
+        except BadInputError as exc:
+            raise BadInputError(display_name, exc.reason) from None
+        except SilverprintError:
+            raise
+        except Exception as exc:  # a decoder's own error: still the client's bad file
+            raise BadInputError(display_name, f"cannot read the image ({type(exc).__name__}: {exc})") from None
+
+    @staticmethod
+    def style_name(style: object) -> str:
+        return str(getattr(style, "name", style))
+
+    def _out_path(self, fmt: str) -> Path:
+        return self.work_dir / f"out-{secrets.token_hex(8)}{SUFFIXES[fmt]}"
+
+    def render_file(self, src: Path, display_name: str, style: str | None,
+                    overrides: Mapping[str, float] | list[str], fmt: str) -> Rendered:
+        """Render an uploaded file with a style into a new file in the work folder."""
+        from ..imageio import save_image
+        from ..pipeline import render_photo, resolve_style
+
+        style_obj = resolve_style(style or None)
+        _validate_overrides(overrides)
+        photo = self.load(src, display_name)
+        image = render_photo(photo, style_obj, overrides, device=self.device)
+        out = save_image(self._out_path(fmt), image, fmt, exif=getattr(photo, "exif", None))
+        h, w = image.shape[:2]
+        return Rendered(Path(out), self.style_name(style_obj), w, h)
+
+    def reencode(self, src: Path, display_name: str, fmt: str) -> Rendered:
+        """A result image sent by the companion, checked and written in the session's format."""
+        import numpy as np
+
+        from ..imageio import save_image
+        from ..pipeline import to_float
+
+        photo = self.load(src, display_name)
+        pixels = to_float(np.asarray(photo.pixels))
+        if pixels.ndim == 3 and pixels.shape[2] >= 3:
+            rgb = pixels[..., :3]
+            if np.abs(rgb - rgb[..., :1]).max() <= 1.0 / 65535.0:
+                pixels = np.ascontiguousarray(rgb[..., 0])  # grey sent as RGB: keep it grey
+            else:
+                pixels = np.ascontiguousarray(rgb)
+        out = save_image(self._out_path(fmt), pixels, fmt, exif=getattr(photo, "exif", None))
+        h, w = pixels.shape[:2]
+        return Rendered(Path(out), "", w, h)
+
+    def analyse_file(self, src: Path, display_name: str, style: str | None,
+                     overrides: Mapping[str, float] | list[str], with_masks: bool) -> dict[str, Any]:
+        """Regions (coverage, optional mask PNGs) and the style's decoded sliders for an image."""
+        import numpy as np
+
+        from ..params import SEMANTIC_REGIONS
+        from ..pipeline import analyse, params_for, resolve_style
+
+        style_obj = resolve_style(style or None)
+        _validate_overrides(overrides)
+        photo = self.load(src, display_name)
+        analysis = analyse(photo)
+        params = params_for(style_obj, analysis, overrides)
+        h, w = np.asarray(photo.pixels).shape[:2]
+        regions = []
+        for name, mask in zip(SEMANTIC_REGIONS, analysis.masks):
+            regions.append({"name": name, "coverage": round(float(mask.mean()), 6),
+                            "mask_png": _mask_png(mask) if with_masks else None})
+        diag = analysis.regions
+        return {"width": int(w), "height": int(h), "style": self.style_name(style_obj),
+                "regions": regions, "person_found": bool(getattr(diag, "person_found", False)),
+                "faces": len(getattr(diag, "faces", None) or ()), "params": params.to_dict()}
+
+
+def _validate_overrides(overrides: Mapping[str, float] | list[str]) -> None:
+    from ..params import Params, apply_overrides
+
+    apply_overrides(Params(), overrides)  # raises UnknownSliderError (400) naming the bad slider
+
+
+def _mask_png(mask) -> str:  # noqa: ANN001 - float32 (h, w)
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8), "L").save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,60 @@
+"""``/v1/styles``: the built-in and user styles, and one style's full file."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from fastapi import APIRouter, Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+
+from ..schemas import StylePublic, StylesPublic
+from .common import AUTH, ERRORS
+
+router = APIRouter(prefix="/styles", tags=["styles"], dependencies=AUTH, responses=ERRORS)
+
+
+def _summary(style: Any) -> StylePublic:
+    if isinstance(style, dict):
+        return StylePublic(name=str(style.get("name", "")), description=str(style.get("description", "")),
+                           builtin=bool(style.get("builtin", False)))
+    return StylePublic(name=str(style.name), description=str(getattr(style, "description", "") or ""),
+                       builtin=bool(getattr(style, "builtin", False)))
+
+
+def style_dict(style: Any) -> dict[str, Any]:
+    """A style as JSON (its own serialiser when it has one)."""
+    for attr in ("to_dict", "to_json_dict"):
+        if hasattr(style, attr):
+            return getattr(style, attr)()
+    if dataclasses.is_dataclass(style):
+        data = dataclasses.asdict(style)
+    else:
+        data = dict(vars(style))
+    return json.loads(json.dumps(data, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
+
+
+def _list() -> StylesPublic:
+    from ...styles import DEFAULT_STYLE, list_styles
+
+    return StylesPublic(default=str(getattr(DEFAULT_STYLE, "name", DEFAULT_STYLE)),
+                        styles=[_summary(s) for s in list_styles()])
+
+
+@router.get("", response_model=StylesPublic, summary="list styles")
+async def list_all() -> StylesPublic:
+    return await run_in_threadpool(_list)
+
+
+@router.get("/{name}", summary="one style's full definition (same JSON as its file)")
+async def read(name: str = PathParam(max_length=200)) -> dict[str, Any]:
+    from ...styles import load_style
+
+    def _read() -> dict[str, Any]:
+        if "/" in name or "\\" in name or name.startswith("."):
+            from ...errors import UnknownStyleError
+
+            raise UnknownStyleError(f"unknown style {name!r}")  # names only, never paths
+        return style_dict(load_style(name))
+
+    return await run_in_threadpool(_read)
