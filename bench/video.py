@@ -1,0 +1,161 @@
+"""Video benchmark: flicker of the B&W video path, and its speed at 1080p against a plain transcode.
+
+Flicker = mean |Δ mean luminance| between consecutive frames within a shot (display [0, 1] units).
+From one run, on a clip built from real photos (a pan, a cut, a zoom):
+  (a) plain per-frame luminance of the source frames (what the camera move alone does),
+  (b) Silverprint rendering every frame independently, as if each were a photo,
+  (c) Silverprint's video path (keyframe analysis, motion-compensated smoothing).
+Target: (c) <= 1.1 × (a), while (b) is visibly higher on the pan.
+
+Speed: a 1080p clip converted by the video path, as frames/s and as a ratio to a plain grey
+transcode of the same clip with PyAV (decode, swscale to grey, same encoder and CRF, audio copied),
+timed in the same run.
+
+    .venv/bin/python bench/video.py [--seconds 2] [--device auto] [--skip-speed]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import videoclips as vc  # noqa: E402
+
+from silverprint.video import io as vio  # noqa: E402
+from silverprint.video.convert import convert_video  # noqa: E402
+
+
+def plain_luminance(rgb: np.ndarray) -> np.ndarray:
+    """ARCHITECTURE.md's plain conversion: linearise sRGB, Rec.709 Y, encode sRGB."""
+    f = rgb.astype(np.float32) / 255.0
+    lin = np.where(f <= 0.04045, f / 12.92, ((f + 0.055) / 1.055) ** 2.4)
+    y = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    return np.where(y <= 0.0031308, y * 12.92, 1.055 * np.power(y, 1 / 2.4) - 0.055)
+
+
+def source_means(path: Path) -> list[float]:
+    with av.open(str(path)) as c:
+        return [float(plain_luminance(vio.frame_to_rgb(f)).mean()) for f in c.decode(video=0)]
+
+
+def output_means(path: Path) -> list[float]:
+    """Mean display luminance of each frame of a grey video (Y plane, limited range)."""
+    out = []
+    with av.open(str(path)) as c:
+        for f in c.decode(video=0):
+            y = f.to_ndarray(format="yuv420p")[: f.height].astype(np.float32)
+            out.append(float(((y - 16.0) / 219.0).mean()))
+    return out
+
+
+def flicker(means: list[float], cuts: list[int], frames: range | None = None) -> float:
+    """Mean |Δ| of consecutive means, skipping the pairs that straddle a cut."""
+    starts = set(cuts)
+    idx = frames or range(1, len(means))
+    diffs = [abs(means[i] - means[i - 1]) for i in idx if i >= 1 and i not in starts]
+    return float(np.mean(diffs)) if diffs else 0.0
+
+
+def grey_transcode(src: Path, dst: Path, crf: int | None) -> int:
+    """The baseline: decode, swscale to 8-bit grey, encode with the same writer settings."""
+    info = vio.probe(src)
+    source = vio.open_input(src)
+    writer = vio.VideoWriter(dst, info, source, crf=crf)
+    n = 0
+    try:
+        for kind, item in vio.demux(source):
+            if kind == "audio":
+                writer.copy_audio(item)
+                continue
+            grey = item.to_ndarray(format="gray")
+            writer.write(grey, item.pts)
+            n += 1
+        writer.close()
+    finally:
+        source.close()
+    return n
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=2.0, help="length of the 1080p speed clip")
+    ap.add_argument("--flicker-seconds", type=float, default=4.0, help="length of the flicker clip")
+    ap.add_argument("--style", default=None)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--crf", type=int, default=None)
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--keep", metavar="DIR", help="keep the clips and outputs in DIR")
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="silverprint-bench-video-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SILVERPRINT_HOME", str(work / "home"))
+
+    # --- flicker -----------------------------------------------------------------------------
+    fps = 24
+    shots = vc.pan_zoom_shots(fps, args.flicker_seconds)
+    clip = vc.make_clip(work / "flicker.mp4", shots, size=(480, 320), fps=fps)
+    cut = shots[0].frames
+    cuts = [0, cut]
+    a = source_means(clip)
+    t0 = time.monotonic()
+    ind = convert_video(clip, work / "flicker_independent.mp4", style=args.style, device=args.device,
+                        crf=args.crf, independent=True)
+    t_ind = time.monotonic() - t0
+    t0 = time.monotonic()
+    vid = convert_video(clip, work / "flicker_video.mp4", style=args.style, device=args.device, crf=args.crf)
+    t_vid = time.monotonic() - t0
+    b, c = output_means(ind.output), output_means(vid.output)
+    pan, zoom = range(1, cut), range(cut + 1, len(a))
+    print(f"flicker clip: {len(a)} frames 480x320 @ {fps} fps, pan over kodim23 ({cut} frames), cut, "
+          f"zoom into kodim05; video path found cuts at {vid.cuts}, analysed {vid.analysed} frames")
+    print("flicker = mean |delta mean luminance| between consecutive frames within shots (x1000)")
+    print(f"{'':34s}{'all shots':>10s}{'pan':>10s}{'zoom':>10s}")
+    rows = [("(a) plain per-frame luminance", a), ("(b) Silverprint, frames independent", b),
+            ("(c) Silverprint video path", c)]
+    values = {}
+    for name, means in rows:
+        values[name[:3]] = [flicker(means, cuts), flicker(means, cuts, pan), flicker(means, cuts, zoom)]
+        print(f"{name:34s}" + "".join(f"{1000 * v:10.3f}" for v in values[name[:3]]))
+    ra = [c_ / a_ if a_ else float("nan") for c_, a_ in zip(values["(c)"], values["(a)"])]
+    rb = [b_ / a_ if a_ else float("nan") for b_, a_ in zip(values["(b)"], values["(a)"])]
+    print(f"{'ratio (c)/(a)  [target <= 1.10]':34s}" + "".join(f"{v:10.2f}" for v in ra))
+    print(f"{'ratio (b)/(a)':34s}" + "".join(f"{v:10.2f}" for v in rb))
+    print(f"time: independent {t_ind:.1f} s, video path {t_vid:.1f} s "
+          f"({vid.fps:.1f} frames/s at 480x320)")
+    ok = ra[0] <= 1.10 and ra[1] <= 1.10
+    print(f"flicker target (c) <= 1.1 x (a): {'MET' if ok else 'NOT MET'}; "
+          f"(b) above (c) on the pan: {'yes' if values['(b)'][1] > values['(c)'][1] else 'no'}")
+
+    if args.skip_speed:
+        return 0
+    # --- speed at 1080p ----------------------------------------------------------------------
+    hd = vc.make_clip(work / "hd.mp4", vc.pan_zoom_shots(fps, args.seconds), size=(1920, 1080), fps=fps, crf=20)
+    t0 = time.monotonic()
+    n = grey_transcode(hd, work / "hd_grey.mp4", args.crf)
+    t_base = time.monotonic() - t0
+    t0 = time.monotonic()
+    res = convert_video(hd, work / "hd_bw.mp4", style=args.style, device=args.device, crf=args.crf)
+    t_sp = time.monotonic() - t0
+    base_fps, sp_fps = n / t_base, res.frames / t_sp
+    print(f"speed, 1920x1080, {n} frames, libx264 CRF {args.crf or vio.CODECS['h264'][1]}, device {args.device}:")
+    print(f"  plain grey transcode (PyAV): {base_fps:7.2f} frames/s")
+    print(f"  Silverprint video path:      {sp_fps:7.2f} frames/s  = {sp_fps / base_fps:.3f} x the transcode"
+          f"  (analysed {res.analysed} frames)")
+    print("  time split (s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings.items()))
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
