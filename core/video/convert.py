@@ -55,6 +55,75 @@ class VideoResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
+class _Prefetch:
+    """Run a generator on a worker thread, `depth` items ahead (decoding overlaps rendering:
+    FFmpeg, swscale and OpenCV release the GIL). `close()` stops and joins the worker, so the
+    caller may close the container the generator reads from afterwards."""
+
+    _END = object()
+
+    def __init__(self, generator, depth: int = 4) -> None:
+        import queue
+
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._generator = generator
+        self._thread = threading.Thread(target=self._run, name="silverprint-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self._generator:
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put(("error", exc))
+        finally:
+            self._generator.close()
+
+    def __iter__(self):
+        while True:
+            kind, item = self._queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+
+    def close(self) -> None:
+        import queue
+
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+
+
+def _decoded(source, engine: FrameEngine):
+    """Source order: ("audio", packet) or ("video", (rgb, rgb_small, pts))."""
+    for kind, item in demux(source):
+        if kind == "audio":
+            yield kind, item
+        else:
+            rgb = frame_to_rgb(item)
+            yield kind, (rgb, engine.small(rgb), item.pts)
+
+
 def _temp_path(dst: Path) -> Path:
     """A hidden name in the target's folder (same file system, so the final rename is atomic)."""
     return dst.with_name(f".{dst.stem}.{secrets.token_hex(4)}.part{dst.suffix}")
@@ -92,7 +161,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     source = open_input(src)
     writer: VideoWriter | None = None
     start = time.monotonic()
-    timings = {"decode": 0.0, "analyse+smooth": 0.0, "render": 0.0, "encode": 0.0}
+    timings = {"decode (waiting)": 0.0, "analyse+smooth": 0.0, "render": 0.0, "encode": 0.0}
     done = 0
     audio_packets = 0
     encoder = ThreadPoolExecutor(1, thread_name_prefix="silverprint-encode")
@@ -122,10 +191,12 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         if progress is not None:
             progress(done, max(info.frames, done))
 
+    reader: _Prefetch | None = None
     try:
         writer = VideoWriter(tmp, info, source, codec=codec, crf=crf)
+        reader = _Prefetch(_decoded(source, engine))
         t0 = time.monotonic()
-        for kind, item in demux(source):
+        for kind, item in reader:
             if cancel is not None and cancel.is_set():
                 raise VideoCancelled(f"{src}: conversion cancelled; no output written")
             if kind == "audio":
@@ -134,10 +205,9 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
                 pending.append(encoder.submit(writer.copy_audio, item))
                 audio_packets += 1
                 continue
-            rgb = frame_to_rgb(item)
-            pts = _monotonic_pts(item.pts, last_pts, info)
-            small = engine.small(rgb)
-            timings["decode"] += time.monotonic() - t0
+            rgb, small, pts = item
+            pts = _monotonic_pts(pts, last_pts, info)
+            timings["decode (waiting)"] += time.monotonic() - t0
             t1 = time.monotonic()
             if independent:
                 ready = [_Independent(smoother._next_index, (rgb, pts))]
@@ -156,6 +226,8 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         writer.close()
         os.replace(tmp, dst)
     except BaseException:
+        if reader is not None:
+            reader.close()
         for future in pending:
             future.cancel()
         encoder.shutdown(wait=True, cancel_futures=True)
@@ -164,8 +236,9 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         tmp.unlink(missing_ok=True)
         raise
     finally:
+        if reader is not None:
+            reader.close()
         source.close()
-    # The smoother's own time includes the keyframe analyses; report them apart from decoding.
     return VideoResult(dst, done, list(smoother.cuts), smoother.analysed if not independent else done,
                        time.monotonic() - start, audio_packets, info.rotation, timings)
 

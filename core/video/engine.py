@@ -25,13 +25,11 @@ class FrameEngine:
 
         self._pipeline = pipeline
         self.style = pipeline.resolve_style(style)
-        self.overrides = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides)
-        apply_overrides(Params(), dict(self.overrides) if isinstance(overrides, Mapping) else self.overrides)
+        self.overrides: Overrides = dict(overrides) if isinstance(overrides, Mapping) else list(overrides)
+        base = getattr(self.style, "base", None)
+        apply_overrides(base if isinstance(base, Params) else Params(), self.overrides)  # fail early
         self.device = _resolve_device_name(device)
         self.turns = (rotation // 90) % 4  # quarter turns counter-clockwise to display upright
-
-    def _overrides(self):
-        return self.overrides if not self.overrides or isinstance(self.overrides[0], str) else dict(self.overrides)
 
     def small(self, rgb: np.ndarray) -> np.ndarray:
         """The analysis-size float32 copy of a full frame."""
@@ -51,7 +49,7 @@ class FrameEngine:
     def analyse(self, rgb_small: np.ndarray) -> tuple[np.ndarray, Params]:
         """Masks (5, h, w) and decoded sliders for a keyframe (the smoother's `Analyser`)."""
         analysis = self.analysis(rgb_small)
-        return analysis.masks, self._pipeline.params_for(self.style, analysis, self._overrides())
+        return analysis.masks, self._pipeline.params_for(self.style, analysis, self.overrides)
 
     def render(self, rgb: np.ndarray, rgb_small: np.ndarray, masks: np.ndarray, params: Params,
                index: int) -> np.ndarray:

@@ -125,9 +125,9 @@ def warp_masks(masks: np.ndarray, transform: np.ndarray) -> tuple[np.ndarray, np
     h, w = masks.shape[1:]
     m = transform[:2].astype(np.float64)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    stacked = np.moveaxis(masks, 0, -1)
-    warped = np.stack([cv2.warpAffine(np.ascontiguousarray(stacked[..., c]), m, (w, h), flags=flags,
-                                      borderMode=cv2.BORDER_REPLICATE) for c in range(masks.shape[0])])
+    stacked = np.ascontiguousarray(np.moveaxis(masks.astype(np.float32, copy=False), 0, -1))
+    warped = cv2.warpAffine(stacked, m, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    warped = np.moveaxis(warped.reshape(h, w, -1), -1, 0)
     valid = cv2.warpAffine(np.ones((h, w), np.float32), m, (w, h), flags=flags,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     return warped.astype(np.float32), valid
