@@ -21,6 +21,8 @@ from silverprint.params import Params, default_local
 
 #: Geometry keys of a local adjustment: changing them changes its mask, not just its sliders.
 _GEOMETRY = {"kind", "x", "y", "radius", "similarity", "width", "height", "angle", "feather", "invert"}
+#: Long side of the preview that slider changes re-render (1280 × 853 ≈ 1.1 MP at 3:2).
+PREVIEW_LONG_SIDE = 1280
 #: Long side of the style gallery's thumbnails, in pixels.
 THUMB_SIZE = 180
 
@@ -51,7 +53,7 @@ class Document:
 
 
 def _pixels(photo: Any) -> np.ndarray:
-    return photo.pixels if hasattr(photo, "pixels") else photo.rgb
+    return photo.pixels
 
 
 def open_file(path: str | os.PathLike, *, device: str = "auto") -> Document:
@@ -75,18 +77,24 @@ def _document(photo: Any, name: str, source: Path | None, device: str) -> Docume
 
     analysis = pipeline.analyse(photo)
     doc = Document(photo=photo, analysis=analysis, name=name, source=source, device=device)
-    doc.before = preview_image(photo)
+    doc.before = preview_image(photo, source)
     doc.preview = _make_preview(doc, doc.before, None)
     return doc
 
 
-def preview_image(photo: Any) -> np.ndarray:
-    """The photo at preview size (about 1 MP), float32 sRGB: what the viewer shows as "before"."""
-    from silverprint import pipeline
+def preview_image(photo: Any, source: Path | None = None) -> np.ndarray:
+    """The photo at preview size (long side ≤ PREVIEW_LONG_SIDE), float32 sRGB: the "before".
+
+    The preview is what every slider change re-renders, so its size is the latency budget; the
+    full-resolution pass happens only on export / Apply.
+    """
+    from silverprint import imageio, pipeline
 
     if hasattr(pipeline, "preview_image"):
-        return pipeline.preview_image(photo)
-    return pipeline.to_float(_pixels(photo))
+        return pipeline.preview_image(photo, PREVIEW_LONG_SIDE)
+    if max(photo.size) > PREVIEW_LONG_SIDE and source is not None:
+        return imageio.load_preview(source, PREVIEW_LONG_SIDE).rgb
+    return photo.rgb
 
 
 def _make_preview(doc: Document, rgb: np.ndarray, local: np.ndarray | None) -> Any:

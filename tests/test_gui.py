@@ -442,6 +442,9 @@ def test_import_silverprint_loads_no_qt():
 
 
 def test_only_qt_module_imports_pyqt():
+    import re
+
     gui = Path(__file__).resolve().parents[1] / "gui"
-    offenders = [p.name for p in gui.glob("*.py") if p.name != "qt.py" and "PyQt6" in p.read_text()]
+    pattern = re.compile(r"^\s*(from|import)\s+PyQt6", re.MULTILINE)
+    offenders = [p.name for p in gui.glob("*.py") if p.name != "qt.py" and pattern.search(p.read_text())]
     assert offenders == []
