@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Silverprint")
         self.resize(1560, 960)
+        self.setAcceptDrops(True)
         self.device = device
         self.doc: document.Document | None = None
         self.style_name = document.default_style_name()
@@ -469,6 +470,15 @@ class MainWindow(QMainWindow):
             return
         self.bridge = BridgeController(self)
         self.bridge.start()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802, ANN001
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802, ANN001
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            self.open_path(files[0])
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001
         if self.bridge is not None:
