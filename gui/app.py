@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.overlay_on = False
         self.last_preview: Any = None
         self._requested_at: float = 0.0
+        self._point_indices: list[int] = []
         self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._render_failed)
 
         self._build_actions()
@@ -148,7 +149,7 @@ class MainWindow(QMainWindow):
         # centre: bridge banner above the viewer
         self.viewer = ImageViewer()
         self.viewer.pointPlaced.connect(self.place_point)
-        self.viewer.pointSelected.connect(lambda i: self.regions.select(f"local{i}"))
+        self.viewer.pointSelected.connect(self._point_clicked)
         self.banner = QFrame()
         self.banner.setObjectName("Panel")
         banner_row = QHBoxLayout(self.banner)
@@ -353,10 +354,19 @@ class MainWindow(QMainWindow):
             self._show_overlay()
 
     def _sync_points(self) -> None:
-        points = [(p["x"], p["y"], p["radius"]) for p in self.params.local if p.get("kind") == "point"]
+        """Show the control points (only points: graduated / radial filters have no handle)."""
+        self._point_indices = [i for i, p in enumerate(self.params.local) if p.get("kind") == "point"]
+        points = [(self.params.local[i]["x"], self.params.local[i]["y"], self.params.local[i]["radius"])
+                  for i in self._point_indices]
         region = self.regions.region
-        selected = int(region[5:]) if region.startswith("local") else -1
+        selected = -1
+        if region.startswith("local") and int(region[5:]) in self._point_indices:
+            selected = self._point_indices.index(int(region[5:]))
         self.viewer.set_points(points, selected)
+
+    def _point_clicked(self, i: int) -> None:
+        if 0 <= i < len(self._point_indices):
+            self.regions.select(f"local{self._point_indices[i]}")
 
     # ------------------------------------------------------------------------------------------
     # rendering

@@ -124,7 +124,6 @@ def _sync_local(doc: Document, params: Params) -> None:
 
     local = pipeline.local_masks_for(params, doc.analysis)
     doc.preview = _make_preview(doc, doc.before, local)
-    doc._thumbs = None
     doc._local_key = key
 
 
@@ -156,13 +155,16 @@ def default_style_name() -> str:
 
 def render_thumbnail(doc: Document, style: Any) -> np.ndarray:
     """``style`` rendered on the analysis-size copy of the photo, for the gallery."""
+    from silverprint import pipeline
     from silverprint.render import Preview
 
     params = style_params(doc, style)
+    device = _device(doc.device)
+    if params.local:  # the style's own graduated / radial filters need their masks
+        local = pipeline.local_masks_for(params, doc.analysis)
+        return np.asarray(Preview(doc.analysis.rgb_small, doc.analysis.masks, local, device).render(params))
     if doc._thumbs is None:
-        doc._thumbs = Preview(doc.analysis.rgb_small, doc.analysis.masks, None, _device(doc.device))
-    params = params.copy()
-    params.local = []  # a style's own local adjustments would need their own masks; thumbnails skip them
+        doc._thumbs = Preview(doc.analysis.rgb_small, doc.analysis.masks, None, device)
     return np.asarray(doc._thumbs.render(params))
 
 
