@@ -1,0 +1,139 @@
+"""`render_array`: full-resolution rendering in row bands with bounded memory, same math as `render`.
+
+Each band runs the very functions `render` runs (`engine.shade` and `engine.finish`) on its rows;
+masks, local adjustments, structure base, vignette and grain are all computed for exact rows of the
+whole image, so bands join seamlessly. Inputs may stay uint8 / uint16 until each band is decoded
+(through a table), which keeps a 24 MP photo's working set to a few hundred MB.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..device import resolve_device
+from ..errors import ShapeError
+from ..ops.color import srgb_to_linear
+from ..params import SEMANTIC_REGIONS, Params
+from . import engine, spatial
+from .tensors import params_to_tensors
+
+#: Pixels per band: small enough to stay in cache-friendly sizes and bound memory, large enough
+#: that per-operation overhead is negligible.
+TILE_PIXELS = 1 << 19
+
+_TABLES: dict = {}
+
+
+def _decode_tables(bits: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(display, linear)`` float32 values of every integer code (computed with `render`'s own ops)."""
+    key = (bits, str(device))
+    if key not in _TABLES:
+        codes = torch.arange(2 ** bits, dtype=torch.float32) / float(2 ** bits - 1)
+        _TABLES[key] = (codes.to(device), srgb_to_linear(codes).to(device))
+    return _TABLES[key]
+
+
+def _band_tensors(band: np.ndarray, device: torch.device, need_display: bool):
+    """A ``(rows, W, 3)`` band → ``(display or None, linear)`` tensors ``(1, 3, rows, W)``."""
+    if band.dtype in (np.uint8, np.uint16):
+        bits = 8 if band.dtype == np.uint8 else 16
+        display_t, linear_t = _decode_tables(bits, device)
+        planar = np.ascontiguousarray(band.transpose(2, 0, 1))
+        if device.type == "cpu":
+            lin = torch.from_numpy(linear_t.numpy()[planar])
+            disp = torch.from_numpy(display_t.numpy()[planar]) if need_display else None
+        else:
+            codes = torch.from_numpy(planar.astype(np.int64 if bits == 16 else np.uint8)).to(device).long()
+            lin = linear_t[codes]
+            disp = display_t[codes] if need_display else None
+        return (disp.unsqueeze(0) if disp is not None else None), lin.unsqueeze(0)
+    disp = torch.from_numpy(np.ascontiguousarray(band.transpose(2, 0, 1), dtype=np.float32)).to(device).unsqueeze(0)
+    return (disp if need_display else None), srgb_to_linear(disp)
+
+
+def _block_mean_array(rgb: np.ndarray, factor: int, device: torch.device) -> torch.Tensor:
+    """`spatial.block_mean` of the whole display image, computed band by band (bands of whole blocks)."""
+    height, width = rgb.shape[:2]
+    rows = max(factor, (TILE_PIXELS // max(width, 1)) // factor * factor)
+    parts = []
+    for start in range(0, height, rows):
+        disp, _ = _band_tensors(rgb[start:start + rows], device, True)
+        parts.append(spatial.block_mean(disp, factor))
+    return torch.cat(parts, dim=2)
+
+
+def _active_regions(masks: torch.Tensor, height: int, start: int, stop: int) -> list[int]:
+    """Regions with a non-zero mask anywhere in the source rows that rows start..stop read."""
+    i0, i1, _ = spatial._source_index(height, masks.shape[-2], start, stop, masks.device, masks.dtype)
+    rows = masks[0, :, int(i0.min()):int(i1.max()) + 1]
+    present = rows.reshape(rows.shape[0], -1).amax(dim=1) > 0
+    return [i for i, flag in enumerate(present.tolist()) if flag]
+
+
+def _as_mask_tensor(array, name: str, count: int | None, device) -> torch.Tensor:
+    tensor = torch.as_tensor(np.asarray(array, dtype=np.float32))
+    if tensor.dim() == 3:
+        tensor = tensor.unsqueeze(0)
+    if tensor.dim() != 4 or tensor.shape[0] != 1 or (count is not None and tensor.shape[1] != count):
+        raise ShapeError(f"{name} must be ({count if count is not None else 'L'}, h, w), got {tuple(np.shape(array))}")
+    return tensor.to(device)
+
+
+def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | None, params: Params, *,
+                 device: str | torch.device = "cpu", seed: int | None = None,
+                 tile_pixels: int | None = None) -> np.ndarray:
+    """Render one photo at full resolution (no gradients, bounded memory).
+
+    Args:
+        rgb: ``(H, W, 3)`` display sRGB, uint8, uint16 or float in [0, 1] (kept in its dtype; each
+            band is converted on its own).
+        masks: ``(5, h, w)`` soft semantic masks at any resolution (`SEMANTIC_REGIONS` order).
+        local_masks: ``(L, h, w)`` masks of ``params.local`` or None (computed from the geometry).
+        params: the sliders.
+        device: ``"auto" | "cpu" | "cuda"`` or a ``torch.device``.
+        seed: grain seed overriding ``params``'.
+        tile_pixels: pixels per band (default `TILE_PIXELS`).
+
+    Returns:
+        ``(H, W)`` grey or ``(H, W, 3)`` toned float32 display sRGB in [0, 1].
+
+    Raises:
+        ShapeError: for arrays of the wrong shape.
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ShapeError(f"rgb must be (H, W, 3), got {rgb.shape}")
+    dev = resolve_device(device)
+    height, width = rgb.shape[:2]
+    with torch.no_grad():
+        t = params_to_tensors(params, dev)
+        prep = engine.prepare(t, seed)
+        mask_t = engine.normalize_masks(_as_mask_tensor(masks, "masks", len(SEMANTIC_REGIONS), dev))
+        local_t = None
+        if local_masks is not None and len(params.local):
+            local_t = _as_mask_tensor(local_masks, "local_masks", len(params.local), dev)
+        need_display = prep.needs_hue or prep.needs_points
+        small = None
+        if prep.structure or (prep.needs_points and local_t is None):
+            small = _block_mean_array(rgb, spatial.pool_factor(height, width, engine.BLUR_SIZE), dev)
+        refs = engine.point_refs(prep, small) if local_t is None else {}
+        base_small = engine.blur_base(small, mask_t, local_t, refs, prep) if prep.structure else None
+        out = np.empty((height, width, 3) if prep.toning is not None else (height, width), dtype=np.float32)
+        rows = max(1, (tile_pixels or TILE_PIXELS) // max(width, 1))
+        for start in range(0, height, rows):
+            stop = min(height, start + rows)
+            disp, lin = _band_tensors(rgb[start:stop], dev, need_display)
+            feat = engine.Features(lin=lin, rgb=disp if prep.needs_points else None, basis=None)
+            if prep.needs_hue:
+                feat = engine.features(disp, need_hue=True, need_rgb=prep.needs_points, lin=lin)
+            ids = _active_regions(mask_t, height, start, stop)
+            m = spatial.resize_rows(mask_t[:, ids], height, width, start, stop)
+            local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
+            d, k = engine.shade(feat, m, ids, local, prep)
+            base = spatial.resize_rows(base_small, height, width, start, stop) if base_small is not None else None
+            result = engine.finish(d, k, base, prep, height, width, start, stop)[0]
+            if result.shape[0] == 3:
+                out[start:stop] = result.permute(1, 2, 0).cpu().numpy()
+            else:
+                out[start:stop] = result[0].cpu().numpy()
+    return out

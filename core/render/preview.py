@@ -1,0 +1,129 @@
+"""`Preview`: a photo at preview size with everything that does not depend on the sliders cached,
+so that moving one slider re-renders in a few milliseconds. Same math as `render` (it calls the
+same engine functions); only the bookkeeping differs: each region's rendering is cached under its
+own sliders, so a change to one region recomputes one region.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..device import resolve_device
+from ..params import SEMANTIC_REGIONS, Params
+from . import engine, spatial
+from .full import _as_mask_tensor, _band_tensors
+from .tensors import params_to_tensors
+
+PREVIEW_PIXELS = 1_100_000
+
+
+def _key(tensor: torch.Tensor | None) -> tuple:
+    return () if tensor is None else tuple(tensor.detach().reshape(-1).cpu().tolist())
+
+
+class Preview:
+    """Cached renderer for one photo at preview size.
+
+    Args:
+        rgb: ``(h, w, 3)`` display sRGB (float in [0, 1], uint8 or uint16); larger than
+            ``max_pixels`` is area-downsampled.
+        masks: ``(5, h', w')`` semantic masks at any resolution.
+        local_masks: ``(L, h'', w'')`` masks of the local adjustments the params will have, or None
+            (computed from each render's geometry).
+        device: ``"auto" | "cpu" | "cuda"`` or a ``torch.device``.
+
+    Example:
+        >>> import numpy as np
+        >>> from silverprint.params import Params
+        >>> p = Preview(np.random.rand(60, 80, 3).astype("float32"), np.ones((5, 6, 8), "float32") / 5)
+        >>> p.render(Params()).shape
+        (60, 80)
+    """
+
+    def __init__(self, rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | None = None,
+                 device: str | torch.device = "cpu", *, max_pixels: int = PREVIEW_PIXELS) -> None:
+        rgb = np.asarray(rgb)
+        h, w = rgb.shape[:2]
+        if h * w > max_pixels:
+            import cv2
+
+            scale = (max_pixels / (h * w)) ** 0.5
+            rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                             interpolation=cv2.INTER_AREA)
+        self.device = resolve_device(device)
+        self.height, self.width = rgb.shape[:2]
+        with torch.no_grad():
+            self.rgb, self.lin = _band_tensors(rgb, self.device, True)
+            self.masks_small = engine.normalize_masks(_as_mask_tensor(masks, "masks", len(SEMANTIC_REGIONS),
+                                                                      self.device))
+            self.masks = spatial.resize_rows(self.masks_small, self.height, self.width)
+        self.present = [i for i in range(len(SEMANTIC_REGIONS)) if bool(self.masks_small[0, i].max() > 0)]
+        self.local_given = None if local_masks is None else _as_mask_tensor(local_masks, "local_masks", None,
+                                                                             self.device)
+        self._basis = None
+        self._small = None
+        self._cache: dict = {}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    def _hue_basis(self):
+        if self._basis is None:
+            self._basis = engine.features(self.rgb, need_hue=True, need_rgb=False, lin=self.lin).basis
+        return self._basis
+
+    def _block_mean(self) -> torch.Tensor:
+        if self._small is None:
+            self._small = spatial.block_mean(self.rgb, spatial.pool_factor(self.height, self.width, engine.BLUR_SIZE))
+        return self._small
+
+    def _cached(self, name: str, key: tuple, compute):
+        entry = self._cache.get(name)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        value = compute()
+        self._cache[name] = (key, value)
+        return value
+
+    def render(self, params: Params, *, seed: int | None = None) -> np.ndarray:
+        """``(h, w)`` grey or ``(h, w, 3)`` toned float32 display sRGB in [0, 1]."""
+        with torch.no_grad():
+            return self._render(params, seed)
+
+    def _render(self, params: Params, seed: int | None) -> np.ndarray:
+        t = params_to_tensors(params, self.device)
+        prep = engine.prepare(t, seed)
+        height, width = self.height, self.width
+        local_given = self.local_given if (self.local_given is not None and
+                                           self.local_given.shape[1] == len(params.local)) else None
+        basis = self._hue_basis() if prep.needs_hue else None
+        feat = engine.Features(lin=self.lin, rgb=self.rgb if prep.needs_points else None, basis=basis)
+        mix_key = _key(prep.mix)
+        pos = self._cached("pos", mix_key, lambda: engine.base_log_position(self.lin, prep.mix))
+        d = None
+        for r in self.present:
+            key = mix_key + _key(t.region[r])
+            d_r = self._cached(f"region{r}", key, lambda r=r: engine.region_outputs(pos, basis, prep, [r]))
+            term = d_r * self.masks[:, r:r + 1]
+            d = term if d is None else d + term
+        k = engine.structure_weight(self.masks[:, self.present], prep, self.present)
+        refs = {}
+        if prep.needs_points and local_given is None:
+            refs = engine.point_refs(prep, self._block_mean())
+        local_key = tuple(_key(t.local_geometry[lp.index]) + (lp.kind,) for lp in prep.local)
+        local = self._cached("local", (local_key, local_given is None),
+                             lambda: engine.local_mask_rows(prep, local_given, self.rgb, refs, height, width, 0,
+                                                            height, 1))
+        d, k = engine.apply_locals(d, k, feat, local, prep)
+        d = engine.apply_curve(d, prep)
+        base = None
+        if prep.structure:
+            small_key = (mix_key, _key(t.region), _key(t.curve), _key(t.local_region), local_key,
+                         local_given is None)
+            base = self._cached("base", small_key, lambda: spatial.resize_rows(
+                engine.blur_base(self._block_mean(), self.masks_small, local_given, refs, prep), height, width))
+        result = engine.finish(d, k, base, prep, height, width, 0, height)[0]
+        if result.shape[0] == 3:
+            return result.permute(1, 2, 0).cpu().numpy()
+        return result[0].cpu().numpy()
