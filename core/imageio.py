@@ -1,0 +1,1047 @@
+"""Reading photographers' files in, writing black-and-white files out — safely.
+
+In: JPEG, PNG, TIFF (8/16 bit), WebP and camera RAW (LibRaw via rawpy). Every load
+- checks the pixel count from the header *before* decoding, so a 50 000 x 50 000 header bomb is
+  refused instantly without allocating anything;
+- detects truncated and corrupt files (Pillow's LOAD_TRUNCATED_IMAGES stays False) and turns every
+  failure into one `BadInputError(path, reason)` line;
+- converts embedded ICC profiles to sRGB (LittleCMS for 8-bit data; float matrix/TRC maths for
+  16-bit data, see `silverprint.icc`), applies the EXIF orientation and resets it to 1 in the EXIF
+  block kept for the output (the colour thumbnail is dropped from it: it would show a colour picture);
+- keeps the decoded integer array (`Photo.pixels`): a 24 MP photo costs 72 MB as uint8, not 288 MB.
+
+Out: 16-bit PNG, 16-bit TIFF (deflate + predictor) and 8-bit JPEG, greyscale for grey images with a
+grey ICC profile (sRGB tone curve), RGB with sRGB for toned ones, EXIF copied. PNG and TIFF are
+assembled here because Pillow has no 16-bit RGB mode; their compression runs on all cores.
+Every write goes to a temporary file in the destination folder and is renamed into place, so a
+failure never leaves a partial file, and an output never replaces its own input.
+"""
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import struct
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+import numpy as np
+
+from . import icc
+from .errors import BadInputError
+
+DEFAULT_MAX_PIXELS = 250_000_000
+RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2",
+                          ".raf", ".orf", ".rw2", ".pef", ".srw", ".3fr", ".iiq", ".erf", ".kdc",
+                          ".mef", ".mos", ".mrw", ".x3f", ".raw", ".rwl"})
+#: Lower-case suffixes (with the dot) that `load_image` reads; folders are scanned for these.
+INPUT_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp"}) | RAW_SUFFIXES
+OUTPUT_FORMATS = ("png16", "tiff16", "jpeg")
+FORMAT_SUFFIX = {"png16": ".png", "tiff16": ".tif", "jpeg": ".jpg"}
+_SUFFIX_FORMAT = {".png": "png16", ".tif": "tiff16", ".tiff": "tiff16", ".jpg": "jpeg",
+                  ".jpeg": "jpeg", ".jpe": "jpeg"}
+SRGB_ASSUMED = "sRGB (assumed)"
+JPEG_QUALITY = 95
+_KINDS = "JPEG, PNG, TIFF, WebP or camera RAW"
+
+
+# =========================================================================== the photo
+@lru_cache(maxsize=2)
+def _float_lut(maxval: int) -> np.ndarray:
+    return (np.arange(maxval + 1, dtype=np.float64) / maxval).astype(np.float32)
+
+
+def to_float(pixels: np.ndarray) -> np.ndarray:
+    """uint8 / uint16 / float arrays to float32 in [0, 1] (one table lookup, no temporaries)."""
+    if pixels.dtype == np.uint8:
+        return _float_lut(255).take(pixels)
+    if pixels.dtype == np.uint16:
+        return _float_lut(65535).take(pixels)
+    return np.asarray(pixels, dtype=np.float32)
+
+
+@dataclass(eq=False)
+class Photo:
+    """A decoded photo: display-sRGB pixels, oriented, plus what the output should carry over.
+
+    `pixels` is (H, W, 3) uint8 or uint16 as decoded (float32 only when the source was float);
+    treat it as read-only. `rgb` converts to float32 [0, 1] on each access (cost: one pass).
+    """
+
+    pixels: np.ndarray
+    exif: bytes | None = None  # TIFF-structured EXIF block, Orientation already 1; None if absent
+    icc_name: str = SRGB_ASSUMED  # description of the source profile that was converted from
+    bit_depth: int = 8
+    source: Path | None = None
+    notes: tuple[str, ...] = field(default=())  # e.g. "converted at 8-bit precision"
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """float32 (H, W, 3) display sRGB in [0, 1]."""
+        return to_float(self.pixels)
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), as Pillow reports sizes."""
+        return self.width, self.height
+
+
+# =========================================================================== sources
+class _Source:
+    """A file path or an in-memory upload, with the label errors should name."""
+
+    def __init__(self, label: str, path: Path | None = None, data: bytes | None = None,
+                 suffix: str = "") -> None:
+        self.label, self.path, self.data = label, path, data
+        self.suffix = suffix.lower()
+
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        try:
+            return open(self.path, "rb")
+        except PermissionError:
+            raise BadInputError(self.label, "cannot read the file (permission denied)") from None
+        except OSError as exc:
+            raise BadInputError(self.label, f"cannot read the file ({exc.strerror or exc})") from None
+
+    def read_all(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        with self.open() as f:
+            return f.read()
+
+    def fail(self, reason: str) -> BadInputError:
+        return BadInputError(self.label, reason)
+
+
+@dataclass
+class _Decoded:
+    pixels: np.ndarray  # (H, W, C) C in 1..4, or (H, W); uint8 / uint16 / float32
+    icc: bytes | None
+    exif: bytes | None  # TIFF-structured, as found
+    bit_depth: int
+    icc_done: str | None = None  # set when the decoder already converted to sRGB
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise src.fail(f"image has an invalid size {width}x{height}")
+    if width * height > max_pixels:
+        raise src.fail(f"image is {width}x{height} ({width * height / 1e6:.0f} MP), over the "
+                       f"{max_pixels / 1e6:.0f} MP limit")
+
+
+def _sniff(head: bytes) -> str | None:
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+# =========================================================================== public loading
+def load_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """Decode an image file to an oriented sRGB `Photo`; any problem is a `BadInputError`."""
+    src = _path_source(path)
+    photo = _load(src, max_pixels, None)
+    photo.source = src.path
+    return photo
+
+
+def load_image_bytes(data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """Decode an upload (the HTTP service); `name` labels errors and its suffix marks RAW files."""
+    src = _Source(name, None, bytes(data), Path(name).suffix)
+    if not data:
+        raise src.fail("file is empty (0 bytes)")
+    return _load(src, max_pixels, None)
+
+
+def load_preview(path: str | os.PathLike, long_side: int, *,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """A small copy whose long side is at most `long_side`, decoded cheaply where the format allows
+    (JPEG DCT scaling, RAW half-size) — for thumbnails and analysis."""
+    if long_side < 1:
+        raise ValueError("long_side must be positive")
+    src = _path_source(path)
+    photo = _load(src, max_pixels, long_side)
+    photo.source = src.path
+    return photo
+
+
+def is_supported_input(path: str | os.PathLike) -> bool:
+    """True when the file's suffix is one `load_image` reads (content is checked on load)."""
+    return Path(path).suffix.lower() in INPUT_SUFFIXES
+
+
+def _path_source(path: str | os.PathLike) -> _Source:
+    p = Path(path)
+    src = _Source(str(path), p, None, p.suffix)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise src.fail("file not found") from None
+    except PermissionError:
+        raise src.fail("cannot read the file (permission denied)") from None
+    except OSError as exc:
+        raise src.fail(f"cannot read the file ({exc.strerror or exc})") from None
+    if p.is_dir():
+        raise src.fail("is a folder, not an image file")
+    if not p.is_file():
+        raise src.fail("is not a regular file")
+    if st.st_size == 0:
+        raise src.fail("file is empty (0 bytes)")
+    return src
+
+
+def _load(src: _Source, max_pixels: int, preview: int | None) -> Photo:
+    with src.open() as f:
+        head = f.read(64)
+    kind = "raw" if src.suffix in RAW_SUFFIXES else _sniff(head)
+    if kind is None:
+        if not head.strip():
+            raise src.fail("file holds no image data")
+        raise src.fail(f"not an image: the content is not {_KINDS} data")
+    try:
+        if kind == "raw":
+            dec = _decode_raw(src, max_pixels, preview)
+        elif kind == "tiff":
+            dec = _decode_tiff(src, max_pixels, preview)
+        else:
+            dec = _decode_pillow(src, kind, max_pixels, preview)
+    except BadInputError:
+        raise
+    except MemoryError:
+        raise src.fail("not enough memory to decode this image") from None
+    except Exception as exc:  # any decoder failure on user data is a bad input, not a crash
+        raise src.fail(f"corrupt or unreadable {kind.upper()} data ({_short(exc)})") from None
+    return _finish(src, dec, preview)
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of an exception's message (LibRaw's come as bytes)."""
+    arg = exc.args[0] if len(exc.args) == 1 else str(exc)
+    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    text = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return text[:160]
+
+
+# =========================================================================== finishing
+def _finish(src: _Source, dec: _Decoded, preview: int | None) -> Photo:
+    """Common tail: resize (previews), RGB, ICC -> sRGB, orientation, EXIF with Orientation=1."""
+    exif, orientation = _reset_orientation(dec.exif)
+    pixels = dec.pixels
+    if preview is not None:
+        pixels = _shrink(pixels, preview)
+    pixels = _to_rgb(pixels)
+    icc_name = dec.icc_done or SRGB_ASSUMED
+    bit_depth = dec.bit_depth
+    notes = list(dec.notes)
+    if dec.icc_done is None and dec.icc:
+        pixels, icc_name, bit_depth, note = _convert_icc(pixels, dec.icc, bit_depth)
+        if note:
+            notes.append(note)
+    pixels = _orient(pixels, orientation)
+    pixels = np.ascontiguousarray(pixels)
+    pixels.flags.writeable = False
+    return Photo(pixels, exif, icc_name, bit_depth, src.path, tuple(notes))
+
+
+def _shrink(pixels: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    scale = long_side / max(h, w)
+    if scale >= 1:
+        return pixels
+    import cv2
+
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if pixels.ndim == 3 and pixels.shape[2] == 2:  # cv2 keeps 1, 3 and 4 channels only
+        return np.dstack([cv2.resize(np.ascontiguousarray(pixels[..., i]), size,
+                                     interpolation=cv2.INTER_AREA) for i in range(2)])
+    return cv2.resize(np.ascontiguousarray(pixels), size, interpolation=cv2.INTER_AREA)
+
+
+def _to_rgb(pixels: np.ndarray) -> np.ndarray:
+    """Grey, grey+alpha, RGB or RGBA to RGB; transparency is composited onto white paper."""
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    channels = pixels.shape[2]
+    if channels in (2, 4):
+        colour, alpha = pixels[..., :channels - 1], pixels[..., channels - 1:]
+        if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
+            top = 255 if pixels.dtype == np.uint8 else 65535
+            a = alpha.astype(np.uint32)
+            mixed = (colour.astype(np.uint32) * a + top * (top - a) + top // 2) // top
+            pixels = mixed.astype(pixels.dtype)
+        else:
+            pixels = (colour * alpha + (1.0 - alpha)).astype(np.float32)
+        channels -= 1
+    if channels == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    elif channels != 3:
+        raise ValueError(f"{channels} channels")
+    if pixels.dtype not in (np.uint8, np.uint16):
+        pixels = np.clip(np.nan_to_num(pixels.astype(np.float32), nan=0.0), 0.0, 1.0)
+    return pixels
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) so the pixels stand the way the photographer shot them."""
+    if orientation == 2:
+        return pixels[:, ::-1]
+    if orientation == 3:
+        return pixels[::-1, ::-1]
+    if orientation == 4:
+        return pixels[::-1]
+    if orientation == 5:
+        return pixels.swapaxes(0, 1)
+    if orientation == 6:
+        return np.rot90(pixels, -1)
+    if orientation == 7:
+        return pixels[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return np.rot90(pixels, 1)
+    return pixels
+
+
+def _convert_icc(pixels: np.ndarray, profile_bytes: bytes, bit_depth: int
+                 ) -> tuple[np.ndarray, str, int, str | None]:
+    """Convert (H, W, 3) pixels tagged with `profile_bytes` to sRGB.
+
+    Returns (pixels, description, bit depth, note). Matrix/TRC profiles are converted in float
+    (keeps 16 bits); LUT profiles go through LittleCMS at 8 bits; sRGB-equivalent ones are kept.
+    """
+    try:
+        prof = icc.parse_profile(profile_bytes)
+    except (ValueError, KeyError, struct.error):
+        return pixels, SRGB_ASSUMED + ", embedded profile unreadable", bit_depth, \
+            "embedded ICC profile could not be read; assumed sRGB"
+    name = prof.description or "embedded profile"
+    if prof.colour_space == "RGB" and icc.is_srgb(prof):
+        return pixels, name, bit_depth, None
+    if prof.colour_space == "GRAY":
+        if not prof.is_matrix_trc:
+            return pixels, name, bit_depth, "grey profile without a tone curve; used as sRGB"
+        if icc.is_srgb(prof):  # e.g. our own outputs: re-encoding would only add rounding
+            return pixels, name, bit_depth, None
+        return _grey_curve(pixels, prof.curves[0]), name, bit_depth, None
+    if prof.colour_space != "RGB":
+        return pixels, name, bit_depth, f"{prof.colour_space} profile on RGB data ignored"
+    if prof.is_matrix_trc and pixels.dtype != np.uint8:
+        return _matrix_convert(pixels, prof), name, bit_depth, None
+    converted = _lcms_convert(pixels, profile_bytes)
+    if converted is None:
+        return pixels, name + " (not converted)", bit_depth, "LittleCMS refused the profile"
+    note = "converted at 8-bit precision (LUT-based profile)" if pixels.dtype != np.uint8 else None
+    return converted, name, 8 if note else bit_depth, note
+
+
+def _grey_curve(pixels: np.ndarray, curve: np.ndarray) -> np.ndarray:
+    """Grey data with a grey profile: one lookup table from its tone curve to sRGB codes."""
+    top = 255 if pixels.dtype == np.uint8 else 65535
+    if pixels.dtype not in (np.uint8, np.uint16):
+        return icc.srgb_encode(np.interp(pixels, np.linspace(0, 1, curve.size), curve)).astype(
+            np.float32)
+    codes = np.linspace(0, curve.size - 1, top + 1).round().astype(np.int64)
+    lut = np.rint(icc.srgb_encode(curve[codes]) * top).astype(pixels.dtype)
+    return lut.take(pixels)
+
+
+def _matrix_convert(pixels: np.ndarray, prof: icc.ParsedProfile, rows: int = 256) -> np.ndarray:
+    """16-bit (or float) RGB through a matrix/TRC profile to sRGB, in row bands (bounded memory)."""
+    m = icc.to_srgb_matrix(prof).astype(np.float32)
+    enc = icc.srgb_encode_lut()
+    out = np.empty_like(pixels)
+    is_float = pixels.dtype not in (np.uint8, np.uint16)
+    n = enc.size - 1
+    for y in range(0, pixels.shape[0], rows):
+        band = pixels[y:y + rows]
+        if is_float:
+            idx = np.rint(np.clip(band, 0, 1) * 65535).astype(np.int64)
+        else:
+            idx = band
+        lin = np.stack([prof.curves[c].take(idx[..., c]) for c in range(3)], axis=-1)
+        srgb_lin = lin @ m.T
+        np.clip(srgb_lin, 0.0, 1.0, out=srgb_lin)
+        codes = enc.take(np.rint(srgb_lin * n).astype(np.int32))
+        out[y:y + rows] = codes if not is_float else codes / np.float32(65535)
+    return out
+
+
+def _lcms_convert(pixels: np.ndarray, profile_bytes: bytes) -> np.ndarray | None:
+    from PIL import Image, ImageCms
+
+    try:
+        src_prof = ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes))
+        transform = _srgb_transform(src_prof)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None
+    if pixels.dtype != np.uint8:
+        pixels = (pixels.astype(np.uint32) * 255 + 32767) // 65535 if pixels.dtype == np.uint16 \
+            else np.rint(np.clip(pixels, 0, 1) * 255)
+        pixels = pixels.astype(np.uint8)
+    im = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+    ImageCms.applyTransform(im, transform, inPlace=True)
+    return np.asarray(im)
+
+
+def _srgb_transform(src_prof):
+    from PIL import ImageCms
+
+    dst = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    return ImageCms.buildTransform(src_prof, dst, "RGB", "RGB",
+                                   renderingIntent=ImageCms.Intent.PERCEPTUAL,
+                                   flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+
+
+# =========================================================================== EXIF
+def _exif_endian(blob: bytes) -> str:
+    if blob[:2] == b"II":
+        return "<"
+    if blob[:2] == b"MM":
+        return ">"
+    raise ValueError("not a TIFF-structured EXIF block")
+
+
+def _strip_exif_header(blob: bytes | None) -> bytes | None:
+    if not blob:
+        return None
+    if blob.startswith(b"Exif\0\0"):
+        blob = blob[6:]
+    return blob or None
+
+
+def _reset_orientation(blob: bytes | None) -> tuple[bytes | None, int]:
+    """Return (EXIF with Orientation set to 1 and the thumbnail IFD unlinked, old orientation).
+
+    The block is patched in place rather than re-serialised, so maker notes and every other tag
+    keep their exact bytes and offsets. An unparseable block is dropped (orientation 1).
+    """
+    blob = _strip_exif_header(blob)
+    if blob is None:
+        return None, 1
+    try:
+        e = _exif_endian(blob)
+        if struct.unpack_from(e + "H", blob, 2)[0] != 42:
+            raise ValueError("bad TIFF magic")
+        (ifd0,) = struct.unpack_from(e + "I", blob, 4)
+        (count,) = struct.unpack_from(e + "H", blob, ifd0)
+        if ifd0 + 2 + 12 * count + 4 > len(blob):
+            raise ValueError("IFD0 outside the block")
+        buf = bytearray(blob)
+        orientation = 1
+        for i in range(count):
+            off = ifd0 + 2 + 12 * i
+            tag, typ, n = struct.unpack_from(e + "HHI", buf, off)
+            if tag == 0x0112 and typ == 3 and n == 1:
+                (orientation,) = struct.unpack_from(e + "H", buf, off + 8)
+                struct.pack_into(e + "H", buf, off + 8, 1)
+        struct.pack_into(e + "I", buf, ifd0 + 2 + 12 * count, 0)
+        return bytes(buf), orientation if 1 <= orientation <= 8 else 1
+    except (ValueError, struct.error):
+        return None, 1
+
+
+_IFD0_KEEP = (270, 271, 272, 282, 283, 296, 305, 306, 315, 33432)  # description, make, model,
+# resolution, software, date, artist, copyright: the IFD0 tags that describe the photo, not the file
+
+
+def _exif_from_pillow(exif_obj) -> bytes | None:
+    """A clean EXIF block from a Pillow `Exif` read out of a TIFF (whose IFD0 also holds strips)."""
+    from PIL import Image
+
+    out = Image.Exif()
+    for tag in _IFD0_KEEP:
+        if tag in exif_obj:
+            out[tag] = exif_obj[tag]
+    out[0x0112] = exif_obj.get(0x0112, 1)
+    for sub in (0x8769, 0x8825):
+        try:
+            ifd = exif_obj.get_ifd(sub)
+        except Exception:  # a broken sub-IFD costs only that sub-IFD
+            ifd = {}
+        if ifd:
+            out[sub] = dict(ifd)
+    if len(out) <= 1:
+        return None
+    return _strip_exif_header(out.tobytes())
+
+
+#: exifread names -> (EXIF tag, IFD) for the RAW metadata worth carrying into an output.
+_RAW_EXIF_TAGS = {
+    "Image Make": (271, 0), "Image Model": (272, 0), "Image Artist": (315, 0),
+    "Image Copyright": (33432, 0), "Image DateTime": (306, 0),
+    "EXIF DateTimeOriginal": (36867, 0x8769), "EXIF DateTimeDigitized": (36868, 0x8769),
+    "EXIF SubSecTimeOriginal": (37521, 0x8769), "EXIF OffsetTimeOriginal": (36881, 0x8769),
+    "EXIF ExposureTime": (33434, 0x8769), "EXIF FNumber": (33437, 0x8769),
+    "EXIF ISOSpeedRatings": (34855, 0x8769), "EXIF ExposureBiasValue": (37380, 0x8769),
+    "EXIF FocalLength": (37386, 0x8769), "EXIF FocalLengthIn35mmFilm": (41989, 0x8769),
+    "EXIF LensMake": (42035, 0x8769), "EXIF LensModel": (42036, 0x8769),
+    "EXIF BodySerialNumber": (42033, 0x8769), "EXIF ImageUniqueID": (42016, 0x8769),
+}
+
+
+def _exif_from_exifread(stream: BinaryIO) -> tuple[bytes | None, int]:
+    """EXIF for RAW files (LibRaw does not expose it): the descriptive tags, via exifread."""
+    import exifread
+    from PIL import Image, TiffImagePlugin
+
+    try:
+        tags = exifread.process_file(stream, details=False, extract_thumbnail=False)
+    except Exception:
+        return None, 1
+    orientation_tag = tags.get("Image Orientation")
+    orientation = 1
+    if orientation_tag is not None and orientation_tag.values:
+        try:
+            orientation = int(orientation_tag.values[0])
+        except (TypeError, ValueError):
+            pass
+    out = Image.Exif()
+    sub: dict[int, object] = {}
+    for name, (code, ifd) in _RAW_EXIF_TAGS.items():
+        tag = tags.get(name) or tags.get("Image " + name.split(" ", 1)[1])  # TIFF/EP keeps IFD0
+        if tag is None:
+            continue
+        values = tag.values
+        if isinstance(values, str):
+            value: object = values.strip("\0 ")
+            if not value:
+                continue
+        else:
+            conv = []
+            for v in values if isinstance(values, (list, tuple)) else [values]:
+                if hasattr(v, "numerator") and hasattr(v, "denominator") and not isinstance(v, int):
+                    conv.append(TiffImagePlugin.IFDRational(int(v.numerator), int(v.denominator)
+                                                            or 1))
+                else:
+                    conv.append(v)
+            if not conv:
+                continue
+            value = conv[0] if len(conv) == 1 else tuple(conv)
+        if ifd:
+            sub[code] = value
+        else:
+            out[code] = value
+    if not len(out) and not sub:
+        return None, orientation
+    out[0x0112] = 1
+    if sub:
+        out[0x8769] = sub
+    try:
+        return _strip_exif_header(out.tobytes()), orientation
+    except Exception:
+        return None, orientation
+
+
+# =========================================================================== decoders
+def _pil_image_class(kind: str):
+    from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
+
+    return {"jpeg": JpegImagePlugin.JpegImageFile, "png": PngImagePlugin.PngImageFile,
+            "tiff": TiffImagePlugin.TiffImageFile, "webp": WebPImagePlugin.WebPImageFile}[kind]
+
+
+def _png_scan(stream: BinaryIO, src: _Source) -> tuple[int, int, bytes | None]:
+    """Walk the PNG chunk list: (bit depth, colour type, eXIf data); missing IEND = truncated."""
+    stream.seek(8)
+    exif = None
+    bit_depth = colour_type = -1
+    while True:
+        hdr = stream.read(8)
+        if len(hdr) < 8:
+            raise src.fail("truncated PNG: the file ends before its IEND chunk")
+        length, ctype = struct.unpack(">I4s", hdr)
+        if ctype == b"IHDR":
+            ihdr = stream.read(length)
+            if len(ihdr) < 13:
+                raise src.fail("truncated PNG header")
+            bit_depth, colour_type = ihdr[8], ihdr[9]
+            stream.seek(4, 1)
+            continue
+        if ctype == b"eXIf":
+            exif = stream.read(length)
+            stream.seek(4, 1)
+            continue
+        if ctype == b"IEND":
+            if len(stream.read(4)) < 4:
+                raise src.fail("truncated PNG: the file ends inside its IEND chunk")
+            return bit_depth, colour_type, exif
+        here = stream.tell()
+        stream.seek(length + 4, 1)
+        if stream.tell() != here + length + 4 or here + length + 4 > _stream_size(stream):
+            raise src.fail("truncated PNG: a chunk runs past the end of the file")
+
+
+def _stream_size(stream: BinaryIO) -> int:
+    here = stream.tell()
+    end = stream.seek(0, 2)
+    stream.seek(here)
+    return end
+
+
+def _decode_pillow(src: _Source, kind: str, max_pixels: int, preview: int | None) -> _Decoded:
+    with src.open() as f:
+        im = _pil_image_class(kind)(f)  # the format class directly: its size check is ours
+        width, height = im.size
+        _check_size(src, width, height, max_pixels)
+        exif = im.info.get("exif")
+        png16_colour = False
+        if kind == "png":
+            depth, colour_type, png_exif = _png_scan(f, src)
+            exif = exif or png_exif
+            png16_colour = depth == 16 and colour_type in (2, 4, 6)
+            f.seek(0)
+            im = _pil_image_class(kind)(f)
+        icc_bytes = im.info.get("icc_profile")
+        if png16_colour:  # Pillow has no 16-bit RGB mode: libpng through OpenCV keeps 16 bits
+            return _Decoded(_decode_png16(src), icc_bytes, _strip_exif_header(exif), 16)
+        if preview is not None and kind == "jpeg":
+            scale = preview / max(width, height)
+            if scale < 1:
+                im.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+        im.load()
+        exif = exif or im.info.get("exif")
+        dec = _pil_to_decoded(im, icc_bytes)
+        dec.exif = _strip_exif_header(exif)
+        return dec
+
+
+def _pil_to_decoded(im, icc_bytes: bytes | None) -> _Decoded:
+    from PIL import Image, ImageCms
+
+    mode = im.mode
+    if mode == "CMYK":
+        if icc_bytes:
+            try:
+                src_prof = ImageCms.ImageCmsProfile(io.BytesIO(icc_bytes))
+                dst = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+                rgb = ImageCms.profileToProfile(im, src_prof, dst, outputMode="RGB",
+                                                renderingIntent=ImageCms.Intent.PERCEPTUAL)
+                return _Decoded(np.asarray(rgb), None, None, 8,
+                                icc_done=src_prof.profile.profile_description or "CMYK profile")
+            except (ImageCms.PyCMSError, OSError, ValueError):
+                pass
+        return _Decoded(np.asarray(im.convert("RGB")), None, None, 8, icc_done="CMYK (naive)",
+                        notes=["CMYK without a usable profile, converted naively"])
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return _Decoded(np.asarray(im).astype(np.uint16), icc_bytes, None, 16)
+    if mode == "I":
+        arr = np.asarray(im)
+        return _Decoded(np.clip(arr, 0, 65535).astype(np.uint16), icc_bytes, None, 16)
+    if mode == "F":
+        return _Decoded(np.asarray(im, dtype=np.float32), icc_bytes, None, 32)
+    if mode in ("RGB", "L", "RGBA", "LA"):
+        return _Decoded(np.asarray(im), icc_bytes, None, 8)
+    if mode == "1":
+        return _Decoded(np.asarray(im.convert("L")), icc_bytes, None, 1)
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        return _Decoded(np.asarray(im.convert("RGBA" if has_alpha else "RGB")), icc_bytes, None, 8)
+    if mode in ("RGBX", "RGBa", "YCbCr", "La"):
+        return _Decoded(np.asarray(im.convert("RGB" if mode != "La" else "L")), icc_bytes, None, 8)
+    raise ValueError(f"unsupported colour mode {mode}")
+
+
+def _decode_png16(src: _Source) -> np.ndarray:
+    import cv2
+
+    buf = np.frombuffer(src.read_all(), dtype=np.uint8)
+    arr = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise src.fail("corrupt or truncated PNG data")
+    if arr.ndim == 3 and arr.shape[2] >= 3:  # OpenCV order is BGR(A)
+        arr = arr[..., [2, 1, 0] + ([3] if arr.shape[2] == 4 else [])]
+    return arr
+
+
+def _decode_tiff(src: _Source, max_pixels: int, preview: int | None) -> _Decoded:
+    import tifffile
+
+    with src.open() as f:
+        try:
+            tif = tifffile.TiffFile(f)
+        except tifffile.TiffFileError as exc:
+            raise src.fail(f"corrupt TIFF header ({_short(exc)})") from None
+        with tif:
+            if not tif.pages:
+                raise src.fail("TIFF holds no image")
+            page = tif.pages.first
+            _check_size(src, int(page.imagewidth), int(page.imagelength), max_pixels)
+            if 50706 in page.tags:  # DNGVersion: a RAW file with a .tif name
+                f.seek(0)
+                return _decode_raw(src, max_pixels, preview)
+            exif = _tiff_exif(f)
+            icc_tag = page.tags.get(34675)
+            icc_bytes = bytes(icc_tag.value) if icc_tag is not None else None
+            photometric = int(page.photometric)
+            dtype = np.dtype(page.dtype) if page.dtype is not None else None
+            plain = photometric in (1, 2) and dtype in (np.dtype(np.uint8), np.dtype(np.uint16),
+                                                          np.dtype(np.float32))
+            if plain:
+                try:
+                    arr = page.asarray()
+                except Exception as exc:  # e.g. a codec only libtiff has: let Pillow try
+                    if _is_truncation(exc):
+                        raise src.fail(f"truncated TIFF ({_short(exc)})") from None
+                    arr = None
+                if arr is not None:
+                    arr = _tiff_layout(arr, page)
+                    if photometric == 2 and arr.ndim == 3 and arr.shape[2] > 4:
+                        arr = arr[..., :4] if _has_alpha(page) else arr[..., :3]
+                    if photometric == 2 and arr.ndim == 3 and arr.shape[2] == 4 \
+                            and not _has_alpha(page):
+                        arr = arr[..., :3]
+                    bits = 8 if arr.dtype == np.uint8 else 16 if arr.dtype == np.uint16 else 32
+                    return _Decoded(arr, icc_bytes, exif, bits)
+    # Palette, CMYK, YCbCr/JPEG-in-TIFF and the like: Pillow (libtiff), 8 bits.
+    with src.open() as f:
+        im = _pil_image_class("tiff")(f)
+        im.load()
+        dec = _pil_to_decoded(im, icc_bytes)
+        dec.exif = exif
+        return dec
+
+
+def _is_truncation(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("truncat", "unexpected end", "eof", "not enough", "incomplete",
+                                   "buffer is smaller", "cannot reshape"))
+
+
+def _has_alpha(page) -> bool:
+    extras = page.extrasamples or ()
+    return bool(extras) and int(extras[0]) in (1, 2)
+
+
+def _tiff_layout(arr: np.ndarray, page) -> np.ndarray:
+    """tifffile's array in (H, W[, S]) order whatever the planar configuration."""
+    axes = page.axes
+    if "S" in axes and axes.index("S") < axes.index("Y"):
+        arr = np.moveaxis(arr, axes.index("S"), -1)
+    while arr.ndim > 3:
+        arr = arr[0]
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if page.photometric == 0:  # min-is-white
+        arr = (np.iinfo(arr.dtype).max - arr) if arr.dtype.kind == "u" else 1.0 - arr
+    return arr
+
+
+def _tiff_exif(f: BinaryIO) -> bytes | None:
+    """EXIF of a TIFF file: descriptive IFD0 tags + the Exif and GPS sub-IFDs (via Pillow)."""
+    from PIL import TiffImagePlugin
+
+    try:
+        f.seek(0)
+        im = TiffImagePlugin.TiffImageFile(f)
+        return _exif_from_pillow(im.getexif())
+    except Exception:
+        return None
+
+
+def _decode_raw(src: _Source, max_pixels: int, preview: int | None) -> _Decoded:
+    import rawpy
+
+    raw = rawpy.RawPy()
+    try:
+        if src.data is not None:
+            raw.open_buffer(io.BytesIO(src.data))
+        else:
+            raw.open_file(str(src.path))
+    except rawpy.LibRawFileUnsupportedError:
+        raise src.fail("not a camera RAW file LibRaw can read (unsupported or corrupt)") from None
+    except rawpy.LibRawError as exc:
+        raise src.fail(f"unreadable camera RAW file ({_short(exc)})") from None
+    with raw:
+        sizes = raw.sizes
+        _check_size(src, int(sizes.width), int(sizes.height), max_pixels)
+        try:
+            raw.unpack()
+            rgb = raw.postprocess(use_camera_wb=True, output_bps=16,
+                                  output_color=rawpy.ColorSpace.sRGB, gamma=(2.4, 12.92),
+                                  half_size=preview is not None and preview * 2 <= min(
+                                      sizes.width, sizes.height))
+        except rawpy.LibRawError as exc:
+            raise src.fail(f"truncated or corrupt camera RAW data ({_short(exc)})") from None
+    with src.open() as f:
+        exif, _ = _exif_from_exifread(f)  # LibRaw has already applied the orientation
+    return _Decoded(rgb, None, exif, 16, icc_done="camera RAW -> sRGB (LibRaw)")
+
+
+# =========================================================================== saving
+def format_for_path(path: str | os.PathLike) -> str:
+    """Output format for a file name: .png -> png16, .tif/.tiff -> tiff16, .jpg/.jpeg -> jpeg."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIX_FORMAT:
+        raise BadInputError(path, f"unsupported output type '{suffix or '(none)'}'; "
+                                  "use .png, .tif or .jpg")
+    return _SUFFIX_FORMAT[suffix]
+
+
+def save_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = None, *,
+               exif: bytes | None = None, icc: str | None = None,
+               source: str | os.PathLike | None = None) -> Path:
+    """Write a rendered image atomically; returns the path written.
+
+    `image`: float (H, W) grey or (H, W, 3) toned in [0, 1] (uint8/uint16 are accepted as codes).
+    `fmt`: png16 | tiff16 | jpeg (default: from the suffix). `icc`: "grey" | "srgb" (default: grey
+    for 2-D images, sRGB for colour). `exif`: a block from `Photo.exif` (Orientation is forced to 1).
+    `source`: the input file, which is never overwritten.
+    """
+    dst = Path(path)
+    fmt = fmt or format_for_path(dst)
+    if fmt not in OUTPUT_FORMATS:
+        raise BadInputError(dst, f"unknown output format '{fmt}' (use png16, tiff16 or jpeg)")
+    arr = _check_image(dst, image)
+    if source is not None and _same_file(dst, Path(source)):
+        raise BadInputError(dst, "refusing to overwrite the input file; choose another output name")
+    if dst.is_dir():
+        raise BadInputError(dst, "output path is a folder")
+    if not dst.parent.is_dir():
+        raise BadInputError(dst, "output folder does not exist")
+    if icc is None:
+        icc = "grey" if arr.ndim == 2 else "srgb"
+    if icc not in ("grey", "srgb"):
+        raise ValueError(f"icc must be 'grey' or 'srgb', not {icc!r}")
+    if icc == "grey" and arr.ndim == 3:
+        raise ValueError("a grey profile needs a (H, W) image")
+    profile = _icc_bytes(icc)
+    exif_blob, _ = _reset_orientation(exif)
+    writer = {"png16": _write_png16, "tiff16": _write_tiff16, "jpeg": _write_jpeg}[fmt]
+    _atomic_write(dst, lambda f: writer(f, arr, profile, exif_blob))
+    return dst
+
+
+def _icc_bytes(kind: str) -> bytes:
+    return icc.grey_profile() if kind == "grey" else icc.srgb_profile()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _check_image(dst: Path, image: np.ndarray) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or arr.size == 0:
+        raise ValueError(f"image must be (H, W) or (H, W, 3), got {arr.shape}")
+    if arr.dtype.kind not in "fui":
+        raise ValueError(f"unsupported image dtype {arr.dtype}")
+    return arr
+
+
+def _quantize(arr: np.ndarray, top: int, dtype, rows: int = 512) -> np.ndarray:
+    """Float [0, 1] to integer codes, in row bands so a 24 MP image needs no float temporaries."""
+    out = np.empty(arr.shape, dtype=dtype)
+    if arr.dtype == np.uint16 and top == 65535 or arr.dtype == np.uint8 and top == 255:
+        out[...] = arr
+        return out
+    if arr.dtype.kind in "ui":
+        src_top = 255 if arr.dtype == np.uint8 else 65535
+        out[...] = (arr.astype(np.float64) * (top / src_top)).round()
+        return out
+    for y in range(0, arr.shape[0], rows):
+        band = np.nan_to_num(arr[y:y + rows].astype(np.float32, copy=False), nan=0.0)
+        band = np.clip(band, 0.0, 1.0) * np.float32(top)
+        band += np.float32(0.5)
+        out[y:y + rows] = band  # the cast truncates: +0.5 makes it round
+    return out
+
+
+def _atomic_write(dst: Path, write: Callable[[BinaryIO], None]) -> None:
+    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:
+        raise BadInputError(dst, f"cannot write here ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dst)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, BadInputError):
+            raise BadInputError(dst, f"cannot write the output file ({exc.strerror or exc})") from None
+        raise
+
+
+def _parallel_map(fn, items: list) -> list:
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # zlib releases the GIL
+        return list(pool.map(fn, items))
+
+
+def _deflate(data: memoryview, level: int = 6, chunk: int = 4 << 20) -> bytes:
+    """One zlib stream compressed in parallel chunks (pigz's method: sync-flushed raw deflate
+    blocks, each primed with the previous 32 KB, then one Adler-32 over everything)."""
+    n = len(data)
+    starts = list(range(0, n, chunk)) or [0]
+
+    def part(start: int) -> bytes:
+        zdict = bytes(data[max(0, start - 32768):start])
+        c = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY,
+                             **({"zdict": zdict} if zdict else {}))
+        body = c.compress(data[start:start + chunk])
+        last = start + chunk >= n
+        return body + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    parts = _parallel_map(part, starts)
+    return b"\x78\x9c" + b"".join(parts) + struct.pack(">I", zlib.adler32(data) & 0xFFFFFFFF)
+
+
+def _png_chunk(f: BinaryIO, ctype: bytes, data: bytes) -> None:
+    f.write(struct.pack(">I", len(data)) + ctype)
+    f.write(data)
+    f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(ctype)) & 0xFFFFFFFF))
+
+
+def _write_png16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None) -> None:
+    """16-bit greyscale (or RGB) PNG with iCCP and eXIf, 'Up' filter on every row."""
+    h, w = arr.shape[:2]
+    channels = 1 if arr.ndim == 2 else 3
+    codes = _quantize(arr, 65535, np.dtype(">u2"))
+    rows = codes.view(np.uint8).reshape(h, w * channels * 2)
+    filtered = np.empty((h, rows.shape[1] + 1), dtype=np.uint8)
+    filtered[:, 0] = 2  # Up: cheap and as good as any single filter on photographs
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
+    del codes, rows
+    f.write(b"\x89PNG\r\n\x1a\n")
+    _png_chunk(f, b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 0 if channels == 1 else 2, 0, 0, 0))
+    name = (icc.GREY_PROFILE_NAME if channels == 1 else "sRGB").encode("latin-1")[:79]
+    _png_chunk(f, b"iCCP", name + b"\0\0" + zlib.compress(profile, 9))
+    if exif:
+        _png_chunk(f, b"eXIf", exif)
+    stream = _deflate(memoryview(filtered).cast("B"))
+    del filtered
+    step = 8 << 20
+    for start in range(0, len(stream), step):
+        _png_chunk(f, b"IDAT", stream[start:start + step])
+    _png_chunk(f, b"IEND", b"")
+
+
+def _write_tiff16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None) -> None:
+    """16-bit TIFF (deflate, horizontal predictor) with ICC, EXIF sub-IFD and Orientation 1."""
+    from PIL import TiffImagePlugin, TiffTags
+
+    from . import __version__
+
+    h, w = arr.shape[:2]
+    channels = 1 if arr.ndim == 2 else 3
+    codes = _quantize(arr, 65535, np.dtype("<u2"))
+    pred = codes.copy()
+    np.subtract(codes[:, 1:], codes[:, :-1], out=pred[:, 1:])  # predictor 2, wraps mod 2**16
+    del codes
+    rows_per_strip = max(1, (256 << 10) // (w * channels * 2))
+    strips = [pred[y:y + rows_per_strip] for y in range(0, h, rows_per_strip)]
+    blobs = _parallel_map(lambda s: zlib.compress(s.tobytes(), 6), strips)
+    del pred, strips
+
+    ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+    if exif:
+        ifd_src = _exif_tags(exif)
+        for tag, value in ifd_src.items():
+            ifd[tag] = value
+    ifd[256] = w
+    ifd[257] = h
+    ifd[258] = (16,) * channels
+    ifd[259] = 8  # Adobe deflate
+    ifd[262] = 1 if channels == 1 else 2
+    ifd[274] = 1
+    ifd[277] = channels
+    ifd[278] = rows_per_strip
+    ifd[284] = 1
+    ifd[305] = f"Silverprint {__version__}"
+    ifd[317] = 2
+    ifd[34675] = profile
+    for tag in (273, 279):
+        ifd.tagtype[tag] = TiffTags.LONG
+    offsets, pos = [], 0
+    for blob in blobs:
+        offsets.append(pos)
+        pos += len(blob)
+    ifd[273] = tuple(offsets)  # relative: Pillow adds the end of the IFD data to them
+    ifd[279] = tuple(len(b) for b in blobs)
+    header = b"II*\0" + struct.pack("<I", 8)
+    f.write(header + ifd.tobytes(8))
+    for blob in blobs:
+        f.write(blob)
+
+
+def _exif_tags(exif: bytes) -> dict[int, object]:
+    """IFD0 tags worth keeping plus the Exif / GPS sub-IFDs, as a dict for a TIFF IFD."""
+    from PIL import Image
+
+    try:
+        ex = Image.Exif()
+        ex.load(exif)
+        tags: dict[int, object] = {t: ex[t] for t in _IFD0_KEEP if t in ex}
+        for sub in (0x8769, 0x8825):
+            ifd = ex.get_ifd(sub)
+            if ifd:
+                tags[sub] = {k: v for k, v in ifd.items() if not isinstance(v, dict)}
+        return tags
+    except Exception:  # EXIF is a courtesy: a broken block must not cost the user the output
+        return {}
+
+
+def _write_jpeg(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None) -> None:
+    """8-bit JPEG, quality 95, greyscale for grey images, 4:4:4 for toned ones."""
+    from PIL import Image
+
+    codes = _quantize(arr, 255, np.uint8)
+    im = Image.fromarray(codes, "L" if codes.ndim == 2 else "RGB")
+    kwargs = {"quality": JPEG_QUALITY, "icc_profile": profile}
+    if codes.ndim == 3:
+        kwargs["subsampling"] = 0
+    if exif:
+        payload = b"Exif\0\0" + exif
+        if len(payload) > 65533:  # one APP1 segment: drop the maker note, then give up on EXIF
+            payload = _shrink_exif(exif)
+        if payload:
+            kwargs["exif"] = payload
+    im.save(f, "JPEG", **kwargs)
+
+
+def _shrink_exif(exif: bytes) -> bytes | None:
+    from PIL import Image
+
+    try:
+        ex = Image.Exif()
+        ex.load(exif)
+        sub = ex.get_ifd(0x8769)
+        for tag in (0x927C, 0x9286):  # MakerNote, UserComment
+            sub.pop(tag, None)
+        data = ex.tobytes()
+        return data if len(data) <= 65533 else None
+    except Exception:
+        return None
