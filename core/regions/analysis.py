@@ -1,0 +1,122 @@
+"""`compute_regions`: the five semantic soft masks of a photo, at the analysis size.
+
+Composition (so that the masks are a partition of unity by construction):
+    person_total = P                 (people incl. skin, from mediapipe, trusted by face / pose)
+    skin         = P * K             (K: skin given person)
+    person       = P * (1 - K)
+    sky          = (1 - P) * S
+    vegetation   = (1 - P) * (1 - S) * V
+    other        = the rest
+Sky (S) and vegetation (V) are classified on a coarse grid (`features.WORK_SIZE`), the people
+models run at the analysis size; all five are then refined with a colour guided filter whose guide
+is the analysis image, clipped to [0, 1] and renormalised so that each pixel sums to exactly 1.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..params import SEMANTIC_REGIONS
+from .features import WORK_SIZE, compute_features, resize_long
+from .features import sigmoid as _sigmoid
+from .people import Face, detect_people
+from .sky import sky_probability
+from .vegetation import vegetation_probability
+
+ANALYSIS_SIZE = 768  #: long side of the masks, in pixels
+GUIDE_RADIUS = 6     #: guided-filter window radius at the analysis size
+PORTRAIT_FACE_HEIGHT = 0.18  #: face height (fraction of frame) from which a photo is a portrait
+GUIDE_EPS = 0.02 ** 2  #: guided-filter regulariser (sRGB units squared): edges above ~2 % hold
+
+
+@dataclass
+class RegionMasks:
+    """Soft semantic masks: ``masks`` (5, h, w) float32 in `SEMANTIC_REGIONS` order, sum 1."""
+
+    masks: np.ndarray
+    faces: list[Face] = field(default_factory=list)
+    person_found: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return SEMANTIC_REGIONS
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.masks[SEMANTIC_REGIONS.index(name)]
+
+    def hard(self) -> np.ndarray:
+        """(h, w) uint8 index of the dominant region per pixel."""
+        return np.argmax(self.masks, axis=0).astype(np.uint8)
+
+
+def analysis_image(rgb: np.ndarray) -> np.ndarray:
+    """The photo resampled so its long side is at most `ANALYSIS_SIZE` (float32 sRGB)."""
+    return resize_long(np.asarray(rgb, np.float32)[..., :3], ANALYSIS_SIZE)
+
+
+def compute_regions(rgb: np.ndarray) -> RegionMasks:
+    """Soft region masks of an sRGB float image (H, W, 3) in [0, 1], at the analysis size."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] < 3 or min(rgb.shape[:2]) < 2:
+        raise ValueError(f"compute_regions needs an (H, W, 3) image, got shape {rgb.shape}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    small = analysis_image(rgb)
+    h, w = small.shape[:2]
+    work = resize_long(small, WORK_SIZE)
+    feats = compute_features(work)
+    t1 = time.perf_counter()
+    sky = sky_probability(feats)
+    veg = vegetation_probability(feats)
+    t2 = time.perf_counter()
+    people = detect_people(small)
+    t3 = time.perf_counter()
+
+    up = lambda m: cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)  # noqa: E731
+    p_total = people.person
+    skin_given = np.divide(people.skin, p_total, out=np.zeros_like(p_total), where=p_total > 1e-4)
+    s, v = up(sky), up(veg)
+    # A head-and-shoulders portrait is shot against a backdrop, not the sky: fade the sky out as
+    # the largest face grows past ~1/5 of the frame height.
+    face_height = max((f.box[3] - f.box[1] for f in people.faces), default=0.0)
+    s = s * (1.0 - float(_sigmoid((face_height - PORTRAIT_FACE_HEIGHT) / 0.03)))
+    rest = 1.0 - p_total
+    stack = np.empty((h, w, 5), np.float32)
+    stack[..., 0] = rest * s
+    stack[..., 1] = p_total * (1.0 - skin_given)
+    stack[..., 2] = p_total * skin_given
+    stack[..., 3] = rest * (1.0 - s) * v
+    stack[..., 4] = rest * (1.0 - s) * (1.0 - v)
+    refined = refine(small, stack)
+    t4 = time.perf_counter()
+    timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
+                   total=t4 - t0)
+    return RegionMasks(np.ascontiguousarray(refined.transpose(2, 0, 1)), people.faces,
+                       people.person_found, timings)
+
+
+def refine(guide: np.ndarray, probs: np.ndarray, radius: int = GUIDE_RADIUS,
+           eps: float = GUIDE_EPS) -> np.ndarray:
+    """Edge-aware refinement of (h, w, C) probabilities; returns a partition of unity."""
+    guide = np.ascontiguousarray(guide, np.float32)
+    channels = probs.shape[2]
+    try:
+        filt = cv2.ximgproc.createGuidedFilter(guide, radius, eps)
+        out = np.empty_like(probs)
+        for start in range(0, channels, 4):  # OpenCV filters up to 4 channels per call
+            chunk = np.ascontiguousarray(probs[..., start:start + 4])
+            res = filt.filter(chunk if chunk.shape[2] > 1 else chunk[..., 0])
+            out[..., start:start + 4] = res.reshape(chunk.shape)
+    except AttributeError:  # OpenCV without the contrib modules
+        from .guided import guided_filter
+
+        out = guided_filter(guide, probs, radius, eps)
+    np.clip(out, 0.0, 1.0, out=out)
+    total = out.sum(axis=2, keepdims=True)
+    # A pixel where every channel was clipped to 0 (cannot happen for a partition, but guard).
+    out = np.where(total > 1e-6, out / np.maximum(total, 1e-6), probs)
+    return out.astype(np.float32)

@@ -1,0 +1,294 @@
+"""People, faces and skin from the models shipped inside mediapipe 0.10.21 (no downloads).
+
+- Person: the selfie segmenter outlines people well but also fires on cats, cups and palaces, so a
+  segment is trusted only where a detector confirms a person: a face (short- and full-range face
+  detectors, and the full-range one again on enlarged tiles for small faces in group shots) or a
+  body pose (BlazePose, which also gives its own person mask). Trusted segments are further
+  limited to an anthropometric box around each face (a body spans ~8 head heights down and ~4 to
+  each side), so a raft or sofa touching a person is not counted as the person.
+- Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
+  of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
+  it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
+
+mediapipe is imported lazily and the graphs are created once per process and reused; they are
+not thread-safe, so calls are serialised by a lock.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+FACE_SHORT_CONFIDENCE = 0.6
+FACE_FULL_CONFIDENCE = 0.5
+TILE_FACE_CONFIDENCE = 0.6
+POSE_VISIBILITY = 0.5
+MIN_SEGMENT_FRACTION = 0.002  # below this the segmenter saw nobody; skip the detectors' tiles
+FACE_SEGMENT_COVER = 0.5  # a face must lie on the person segment (half its box) to count
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face: box (x0, y0, x1, y1) in fractions of the image, and the detector score."""
+
+    box: tuple[float, float, float, float]
+    score: float
+
+
+@dataclass
+class PeopleResult:
+    person: np.ndarray          # (h, w) float32: person incl. skin, [0, 1]
+    skin: np.ndarray            # (h, w) float32: skin, [0, 1] (subset of person)
+    faces: list[Face] = field(default_factory=list)
+    pose_found: bool = False
+
+    @property
+    def person_found(self) -> bool:
+        return bool(self.faces) or self.pose_found
+
+
+class _Models:
+    """The mediapipe graphs, created on first use."""
+
+    def __init__(self) -> None:
+        import mediapipe as mp  # lazy: ~0.5 s import
+
+        sol = mp.solutions
+        self.segmenter = sol.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        self.face_short = sol.face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=FACE_SHORT_CONFIDENCE)
+        self.face_full = sol.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=FACE_FULL_CONFIDENCE)
+        self.face_tiles = sol.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=TILE_FACE_CONFIDENCE)
+        # model_complexity 0 and 2 would download their weights; 1 ships in the wheel.
+        self.pose = sol.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=True,
+                                  min_detection_confidence=0.5)
+        self.mesh = sol.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=6,
+                                           min_detection_confidence=0.5)
+        from mediapipe.python.solutions.face_mesh_connections import FACEMESH_FACE_OVAL
+
+        self.oval = _oval_order(FACEMESH_FACE_OVAL)
+
+
+_MODELS: _Models | None = None
+_LOCK = threading.Lock()
+
+
+def _models() -> _Models:
+    global _MODELS
+    if _MODELS is None:
+        _MODELS = _Models()
+    return _MODELS
+
+
+def _oval_order(edges: frozenset) -> list[int]:
+    """Walk the face-oval edge set into an ordered polygon of landmark indices."""
+    nxt = dict(edges)
+    start = next(iter(nxt))
+    order = [start]
+    while nxt.get(order[-1]) not in (None, start) and len(order) <= len(nxt):
+        order.append(nxt[order[-1]])
+    return order
+
+
+def detect_people(rgb: np.ndarray) -> PeopleResult:
+    """Person and skin probabilities at the size of ``rgb`` (float32 (h, w, 3) sRGB [0, 1])."""
+    u8 = np.ascontiguousarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+    h, w = u8.shape[:2]
+    with _LOCK:
+        models = _models()
+        segment = models.segmenter.process(u8).segmentation_mask
+        segment = np.zeros((h, w), np.float32) if segment is None else segment.astype(np.float32)
+        someone = float((segment > 0.5).mean()) >= MIN_SEGMENT_FRACTION
+        faces = _confirmed(_detect_faces(models, u8, tiles=someone), segment)
+        pose = models.pose.process(u8)
+        ovals = _face_ovals(models, u8) if faces else []
+    pose_points = []
+    pose_mask = None
+    if pose.pose_landmarks is not None:
+        pose_points = [(lm.x, lm.y) for lm in pose.pose_landmarks.landmark
+                       if lm.visibility >= POSE_VISIBILITY and 0 <= lm.x <= 1 and 0 <= lm.y <= 1]
+        if len(pose_points) >= 4 and pose.segmentation_mask is not None:
+            pose_mask = pose.segmentation_mask.astype(np.float32)
+        else:
+            pose_points = []
+    pose_found = pose_mask is not None
+    if not faces and not pose_found:
+        zeros = np.zeros((h, w), np.float32)
+        return PeopleResult(zeros, zeros.copy(), [], False)
+
+    person = _trusted_segments(segment, faces, pose_points, (h, w))
+    if pose_mask is not None:
+        person = np.maximum(person, pose_mask)
+    face_mask = _face_mask(faces, ovals, (h, w))
+    person = np.maximum(person, face_mask)
+    skin = _skin(rgb, person, face_mask, faces)
+    return PeopleResult(person.astype(np.float32), np.minimum(skin, person).astype(np.float32),
+                        faces, pose_found)
+
+
+def _detect_faces(models: _Models, u8: np.ndarray, tiles: bool) -> list[Face]:
+    found: list[Face] = []
+    for detector in (models.face_short, models.face_full):
+        found += _faces_in(detector, u8, 0, 0, 1.0, u8.shape[:2])
+    if not found and tiles:
+        # Small faces (group shots, figures in a landscape): the full-range model sees a 192 px
+        # input, so run it again on four overlapping quarters, each enlarged by the model itself.
+        h, w = u8.shape[:2]
+        th, tw = int(h * 0.6), int(w * 0.6)
+        for y0 in (0, h - th):
+            for x0 in (0, w - tw):
+                crop = np.ascontiguousarray(u8[y0:y0 + th, x0:x0 + tw])
+                found += _faces_in(models.face_tiles, crop, x0, y0, 1.0, (h, w))
+    return _suppress(found)
+
+
+def _confirmed(faces: list[Face], segment: np.ndarray, cover: float = FACE_SEGMENT_COVER) -> list[Face]:
+    """Faces the person segmenter agrees with (drops faces seen in parrots, lamps, statues' tops)."""
+    h, w = segment.shape
+    kept = []
+    for face in faces:
+        x0, y0 = int(face.box[0] * w), int(face.box[1] * h)
+        x1, y1 = max(x0 + 1, int(np.ceil(face.box[2] * w))), max(y0 + 1, int(np.ceil(face.box[3] * h)))
+        if float((segment[y0:y1, x0:x1] > 0.5).mean()) >= cover:
+            kept.append(face)
+    return kept
+
+
+def _faces_in(detector, image: np.ndarray, x0: int, y0: int, _scale: float,
+              full: tuple[int, int]) -> list[Face]:
+    result = detector.process(image)
+    ih, iw = image.shape[:2]
+    fh, fw = full
+    faces = []
+    for det in result.detections or []:
+        box = det.location_data.relative_bounding_box
+        bx0 = (x0 + max(0.0, box.xmin) * iw) / fw
+        by0 = (y0 + max(0.0, box.ymin) * ih) / fh
+        bx1 = (x0 + min(1.0, box.xmin + box.width) * iw) / fw
+        by1 = (y0 + min(1.0, box.ymin + box.height) * ih) / fh
+        if bx1 > bx0 and by1 > by0:
+            faces.append(Face((bx0, by0, bx1, by1), float(det.score[0])))
+    return faces
+
+
+def _suppress(faces: list[Face], overlap: float = 0.3) -> list[Face]:
+    """Non-maximum suppression: one Face per physical face."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        if all(_iou(face.box, k.box) < overlap for k in kept):
+            kept.append(face)
+    return kept
+
+
+def _iou(a: tuple, b: tuple) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _body_box(face: Face, h: int, w: int) -> tuple[int, int, int, int]:
+    """Pixels a body attached to this face can plausibly occupy (head heights: ~8 tall)."""
+    x0, y0, x1, y1 = face.box
+    fw, fh = (x1 - x0) * w, (y1 - y0) * h
+    cx = (x0 + x1) / 2 * w
+    size = max(fw, fh)
+    return (int(max(0, cx - 4.0 * size)), int(max(0, y0 * h - 1.2 * size)),
+            int(min(w, cx + 4.0 * size)), int(min(h, y1 * h + 8.0 * size)))
+
+
+def _trusted_segments(segment: np.ndarray, faces: list[Face], points: list[tuple[float, float]],
+                      shape: tuple[int, int]) -> np.ndarray:
+    """Selfie-segmenter output kept only where a face or a pose vouches for a person."""
+    h, w = shape
+    binary = (segment > 0.5).astype(np.uint8)
+    n, lab = cv2.connectedComponents(binary, connectivity=8)
+    keep = np.zeros(n, bool)
+    for face in faces:
+        x0, y0, x1, y1 = (int(face.box[0] * w), int(face.box[1] * h),
+                          int(np.ceil(face.box[2] * w)), int(np.ceil(face.box[3] * h)))
+        ids = lab[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)].ravel()
+        if ids.size:
+            counts = np.bincount(ids, minlength=n)
+            counts[0] = 0
+            keep[counts >= 0.2 * ids.size] = True
+    allowed = np.zeros((h, w), bool)
+    for face in faces:
+        bx0, by0, bx1, by1 = _body_box(face, h, w)
+        allowed[by0:by1, bx0:bx1] = True
+    if points:
+        pts = np.array(points) * [w, h]
+        for x, y in pts.astype(int):
+            keep[lab[min(y, h - 1), min(x, w - 1)]] = True
+        span = pts.max(0) - pts.min(0)
+        margin = 0.25 * span + 0.05 * max(h, w)
+        lo = np.maximum(pts.min(0) - margin, 0).astype(int)
+        hi = np.minimum(pts.max(0) + margin, [w, h]).astype(int)
+        allowed[lo[1]:hi[1], lo[0]:hi[0]] = True
+    keep[0] = False
+    trusted = keep[lab] & allowed
+    # Keep the segmenter's soft edges: dilate the trust region a little before gating.
+    trusted = cv2.dilate(trusted.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return np.where(trusted, segment, 0.0).astype(np.float32)
+
+
+def _face_ovals(models: _Models, u8: np.ndarray) -> list[np.ndarray]:
+    result = models.mesh.process(u8)
+    h, w = u8.shape[:2]
+    ovals = []
+    for face in result.multi_face_landmarks or []:
+        pts = np.array([(face.landmark[i].x * w, face.landmark[i].y * h) for i in models.oval])
+        ovals.append(pts.astype(np.float32))
+    return ovals
+
+
+def _face_mask(faces: list[Face], ovals: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """Face skin: mesh ovals where the mesh found the face, else an ellipse in the detector box."""
+    h, w = shape
+    mask = np.zeros((h, w), np.uint8)
+    covered = []
+    for pts in ovals:
+        cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
+        covered.append((pts[:, 0].min() / w, pts[:, 1].min() / h, pts[:, 0].max() / w, pts[:, 1].max() / h))
+    for face in faces:
+        if any(_iou(face.box, c) > 0.3 for c in covered):
+            continue
+        x0, y0, x1, y1 = face.box
+        centre = (int((x0 + x1) / 2 * w), int((y0 + y1) / 2 * h))
+        axes = (max(1, int((x1 - x0) / 2 * w * 0.95)), max(1, int((y1 - y0) / 2 * h * 1.1)))
+        cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)
+    return mask.astype(np.float32)
+
+
+def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: list[Face]) -> np.ndarray:
+    """Skin probability: faces, plus person pixels whose chroma matches the faces' skin."""
+    lab = cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
+    ab = lab[..., 1:3]
+    light = lab[..., 0]
+    inner = cv2.erode(face_mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    # Skin samples: inside faces, leaving out eyes, brows and teeth by lightness.
+    if inner.any():
+        lo, hi = np.percentile(light[inner], [15, 92])
+        sample = inner & (light >= lo) & (light <= hi)
+    else:
+        sample = inner
+    if sample.sum() >= 30:
+        mean = ab[sample].mean(0)
+        cov = np.cov(ab[sample].T) + np.eye(2) * 4.0
+        l_mean, l_std = float(light[sample].mean()), float(light[sample].std()) + 8.0
+    else:  # no face: a generic skin-chroma prior (warm hues of moderate chroma)
+        mean, cov = np.array([14.0, 17.0]), np.array([[40.0, 10.0], [10.0, 60.0]])
+        l_mean, l_std = 60.0, 25.0
+    diff = ab - mean
+    inv = np.linalg.inv(cov)
+    d2 = (diff[..., 0] ** 2 * inv[0, 0] + 2 * diff[..., 0] * diff[..., 1] * inv[0, 1]
+          + diff[..., 1] ** 2 * inv[1, 1])
+    colour_like = np.exp(-0.5 * d2 / 2.0 ** 2)  # within ~2 sigma (doubled) of the face chroma
+    light_like = np.exp(-0.5 * ((light - l_mean) / (2.0 * l_std)) ** 2)
+    body_skin = person * colour_like * light_like
+    return np.maximum(face_mask * np.maximum(person, 0.5), body_skin).astype(np.float32)

@@ -1,0 +1,91 @@
+"""Sky: smooth, sky-coloured, relatively bright and connected to the top of the frame.
+
+Why these cues: a sky is the one large region of a photograph with almost no texture at a
+coarse scale, coloured blue, grey or white (warm only when low in chroma: haze, overcast, dusk),
+and it enters the frame from the top. Water, white walls and studio backdrops share some cues but
+not all: they are separated from the sky by an edge (the horizon, a roofline) or do not reach the
+top border. The detection is hysteresis-like: strict sky candidates touching the top border seed
+the region, which then grows through looser candidates (cloud bodies, haze) without crossing
+strong edges. Pixels enclosed by the sky that are sky-like (clouds) are filled in.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .features import Features, sigmoid
+
+# Constants in photographic units (L*, chroma, L* per pixel at the working size).
+SMOOTH_STRICT = 1.6    # texture below which a region reads as sky-smooth
+SMOOTH_LOOSE = 4.0     # cloud bodies and haze
+CLOUD_TEXTURE = 8.0    # enclosed cloud bodies may have this much shading
+EDGE_BARRIER = 6.0     # an edge stronger than this separates regions (a roofline, a horizon)
+NEUTRAL_CHROMA = 20.0  # greys, whites, haze (after white balance)
+NEUTRAL_LIFT = 8.0     # a grey or white sky is brighter than the frame's median by this much
+DARKER_THAN_SKY = 8.0  # growth stops at pixels darker than the seed sky's 10th percentile by this
+MIN_SEED_AREA = 0.004  # fraction of the frame a seed component needs
+TOP_BAND = 0.05        # a seed must reach into this top fraction of the frame
+
+
+def _scores(f: Features) -> tuple[np.ndarray, np.ndarray]:
+    """(blue, neutral) colour scores after white balance."""
+    a, b = f.lab[..., 1], f.lab[..., 2]
+    blue = sigmoid((-b - 3.0) / 2.0) * sigmoid((30.0 - a) / 5.0)
+    neutral = sigmoid((NEUTRAL_CHROMA - f.chroma) / 3.0)
+    return blue, neutral
+
+
+def colour_score(f: Features) -> np.ndarray:
+    """How sky-like the colour is: blue at any chroma, otherwise near-neutral."""
+    blue, neutral = _scores(f)
+    return np.maximum(blue, neutral)
+
+
+def sky_probability(f: Features) -> np.ndarray:
+    """Soft sky probability (h, w) float32 on the working grid."""
+    light = f.lab[..., 0]
+    blue, neutral = _scores(f)
+    colour = np.maximum(blue, neutral)
+    # A blue sky may be darker than the rest (dusk); a grey or white one is brighter than most of
+    # the frame (an overcast sky is the light source), which is what tells it from a grey wall.
+    blue_ok = (blue > 0.5) & (light >= f.l_median - 10.0)
+    bright_bar = max(min(f.l_median + NEUTRAL_LIFT, float(np.percentile(light, 80))), 45.0)
+    neutral_ok = (neutral > 0.5) & (light >= bright_bar)
+    calm = f.edge < EDGE_BARRIER
+    strict = (f.texture < SMOOTH_STRICT) & (blue_ok | neutral_ok) & calm
+    h, w = strict.shape
+    top_rows = max(2, round(TOP_BAND * h))  # scanned frames often have a dark border row
+
+    # Seeds: strict components that enter from the top border and are not tiny.
+    n, lab = cv2.connectedComponents(strict.astype(np.uint8), connectivity=4)
+    counts = np.bincount(lab.ravel(), minlength=n)
+    keep = np.zeros(n, bool)
+    keep[np.unique(lab[:top_rows])] = True
+    keep[0] = False
+    keep &= counts >= MIN_SEED_AREA * h * w
+    seeds = keep[lab]
+    if not seeds.any():
+        return np.zeros((h, w), np.float32)
+    floor = float(np.percentile(light[seeds], 10)) - DARKER_THAN_SKY
+
+    # Grow through looser candidates that are not darker than the sky (water, mountains are).
+    loose = (f.texture < SMOOTH_LOOSE) & (colour > 0.35) & (light >= floor) & calm
+    _, lab2 = cv2.connectedComponents((loose | seeds).astype(np.uint8), connectivity=4)
+    grown_ids = np.unique(lab2[seeds])
+    grown = np.isin(lab2, grown_ids[grown_ids > 0])
+
+    # Clouds and haze enclosed by the sky (touching neither the top nor the bottom border).
+    holes = _enclosed(grown)
+    cloud = holes & (colour > 0.5) & (f.texture < CLOUD_TEXTURE) & (light >= floor)
+    sky = grown | cloud
+
+    soft = np.clip(0.6 + 0.4 * colour * sigmoid((SMOOTH_LOOSE - f.texture) / 1.0), 0, 1)
+    return (sky * soft).astype(np.float32)
+
+
+def _enclosed(mask: np.ndarray) -> np.ndarray:
+    """Regions of ~mask that touch neither the top nor the bottom border of the frame."""
+    inv = (~mask).astype(np.uint8)
+    _, lab = cv2.connectedComponents(inv, connectivity=4)
+    border = np.unique(np.concatenate([lab[0], lab[-1]]))
+    return (lab > 0) & ~np.isin(lab, border)

@@ -1,0 +1,43 @@
+"""Vegetation: yellow-green to green, saturated enough, textured, and dense in its neighbourhood.
+
+Why these cues: chlorophyll puts foliage and grass in the yellow-green to green hues (HSV ~50-165
+degrees) with the green channel dominant (positive excess green), and leaves, needles and grass
+blades make a fine texture. Foliage is a texture, not a colour: leaves mix with dark gaps and
+specular highlights, so the per-pixel evidence is averaged over a neighbourhood (density) before
+deciding. Smooth green surfaces (a painted door, defocused backgrounds) get partial credit only.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .features import Features, sigmoid
+
+HUE_LO, HUE_HI = 48.0, 170.0  # HSV degrees: yellow-green .. green-cyan
+MIN_SAT = 0.22
+MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
+DENSITY_RADIUS = 3  # pixels on the working grid
+
+
+def greenness(f: Features) -> np.ndarray:
+    """Per-pixel evidence of plant colour in [0, 1]."""
+    hue_ok = sigmoid((f.hue - HUE_LO) / 5.0) * sigmoid((HUE_HI - f.hue) / 8.0)
+    sat_ok = sigmoid((f.sat - MIN_SAT) / 0.03)
+    light_ok = sigmoid((MAX_L - f.lab[..., 0]) / 4.0)
+    r, g, b = f.rgb[..., 0], f.rgb[..., 1], f.rgb[..., 2]
+    excess = (2 * g - r - b) / (r + g + b + 1e-3)  # excess-green index on chromaticities
+    exg_ok = sigmoid((excess - 0.04) / 0.03)
+    value_ok = sigmoid((np.maximum(np.maximum(r, g), b) - 0.05) / 0.02)
+    return hue_ok * sat_ok * exg_ok * value_ok * light_ok
+
+
+def vegetation_probability(f: Features) -> np.ndarray:
+    """Soft vegetation probability (h, w) float32 on the working grid."""
+    green = greenness(f)
+    textured = sigmoid((f.texture - 1.2) / 0.4)
+    evidence = green * (0.45 + 0.55 * textured)
+    k = 2 * DENSITY_RADIUS + 1
+    density = cv2.blur(evidence, (k, k), borderType=cv2.BORDER_REFLECT)
+    # Dark gaps between leaves inherit their neighbourhood; elsewhere the pixel must be green too.
+    own = np.maximum(evidence, sigmoid((0.25 - f.lab[..., 0] / 100.0) / 0.05) * density)
+    return np.clip(sigmoid((density - 0.3) / 0.08) * sigmoid((own - 0.2) / 0.08) * 1.0, 0, 1)
