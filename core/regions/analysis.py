@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..errors import ShapeError
 from ..params import SEMANTIC_REGIONS
 from .features import WORK_SIZE, compute_features, resize_long
 from .features import sigmoid as _sigmoid
@@ -54,15 +55,31 @@ class RegionMasks:
 
 
 def analysis_image(rgb: np.ndarray) -> np.ndarray:
-    """The photo resampled so its long side is at most `ANALYSIS_SIZE` (float32 sRGB)."""
-    return resize_long(np.asarray(rgb, np.float32)[..., :3], ANALYSIS_SIZE)
+    """The photo area-resampled so its long side is at most `ANALYSIS_SIZE`, float32 sRGB [0, 1].
+
+    Accepts float images in [0, 1] and uint8 / uint16 codes (resampled before conversion, so a
+    24 MP photo is never converted to float at full size).
+    """
+    arr = np.asarray(rgb)[..., :3]
+    if arr.dtype.kind in "ui":
+        top = 255.0 if arr.dtype == np.uint8 else 65535.0
+        h, w = arr.shape[:2]
+        scale = ANALYSIS_SIZE / max(h, w)
+        if scale < 1:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            arr = cv2.resize(np.ascontiguousarray(arr), size, interpolation=cv2.INTER_AREA)
+        return arr.astype(np.float32) / np.float32(top)
+    return resize_long(arr.astype(np.float32, copy=False), ANALYSIS_SIZE)
 
 
 def compute_regions(rgb: np.ndarray) -> RegionMasks:
-    """Soft region masks of an sRGB float image (H, W, 3) in [0, 1], at the analysis size."""
+    """Soft region masks of an sRGB image (H, W, 3) (float in [0, 1], or uint8 / uint16 codes).
+
+    Returns masks at the analysis size: the image is downsized first when it is larger.
+    """
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] < 3 or min(rgb.shape[:2]) < 2:
-        raise ValueError(f"compute_regions needs an (H, W, 3) image, got shape {rgb.shape}")
+        raise ShapeError(f"compute_regions needs an (H, W, 3) image, got shape {rgb.shape}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     small = analysis_image(rgb)
