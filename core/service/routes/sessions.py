@@ -47,6 +47,9 @@ async def _render(engine: Engine, store: SessionStore, session: Session, style: 
     except SilverprintError as exc:
         await store.update(session, state="failed", message=str(exc))
         return
+    except Exception as exc:  # an engine bug: the plug-in gets a reason, not an endless wait
+        await store.update(session, state="failed", message=f"internal error: {type(exc).__name__}")
+        raise
     finally:
         session.busy = False
     if store.get(session.id) is not session or session.state not in WAITING:  # deleted / cancelled meanwhile
@@ -82,7 +85,11 @@ async def create(request: Request, engine: EngineDep, store: SessionsDep,
     if interactive:
         await store.notify()
     else:
-        await _render(engine, store, session, style, overrides)
+        try:
+            await _render(engine, store, session, style, overrides)
+        except Exception:
+            store.remove(session.id)
+            raise
         if session.state == "failed":
             message = session.message or "render failed"
             store.remove(session.id)

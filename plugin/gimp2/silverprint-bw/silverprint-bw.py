@@ -220,8 +220,6 @@ def run(name, nparams, params, nreturn_vals, return_vals) -> None:  # noqa: ANN0
     except Exception as exc:  # never let an exception escape into C
         traceback.print_exc()
         status, error = STATUS_EXECUTION_ERROR, f"Silverprint: unexpected error: {exc}"
-    if error:
-        _message(error)
     _RETURN[0].type, _RETURN[0].data.d_status = PDB_STATUS, status
     count = 1
     if error:
