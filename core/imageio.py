@@ -1,4 +1,4 @@
-"""Reading photographers' files in, writing black-and-white files out — safely.
+"""Reading photographers' files safely; the one place every front end loads images from.
 
 In: JPEG, PNG, TIFF (8/16 bit), WebP and camera RAW (LibRaw via rawpy). Every load
 - checks the pixel count from the header *before* decoding, so a 50 000 x 50 000 header bomb is
@@ -10,29 +10,24 @@ In: JPEG, PNG, TIFF (8/16 bit), WebP and camera RAW (LibRaw via rawpy). Every lo
   block kept for the output (the colour thumbnail is dropped from it: it would show a colour picture);
 - keeps the decoded integer array (`Photo.pixels`): a 24 MP photo costs 72 MB as uint8, not 288 MB.
 
-Out: 16-bit PNG, 16-bit TIFF (deflate + predictor) and 8-bit JPEG, greyscale for grey images with a
-grey ICC profile (sRGB tone curve), RGB with sRGB for toned ones, EXIF copied. PNG and TIFF are
-assembled here because Pillow has no 16-bit RGB mode; their compression runs on all cores.
-Every write goes to a temporary file in the destination folder and is renamed into place, so a
-failure never leaves a partial file, and an output never replaces its own input.
+Out: `save_image` / `format_for_path` live in `silverprint.imagewrite` and are re-exported here
+(16-bit PNG / TIFF and JPEG, grey ICC, EXIF copied, atomic).
 """
 from __future__ import annotations
 
 import io
 import os
-import secrets
 import struct
-import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 
+from . import exif as exif_
 from . import icc
 from .errors import BadInputError
+from .imagewrite import FORMAT_SUFFIX, OUTPUT_FORMATS, format_for_path, save_image  # noqa: F401
 
 DEFAULT_MAX_PIXELS = 250_000_000
 RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2",
@@ -40,27 +35,17 @@ RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw"
                           ".mef", ".mos", ".mrw", ".x3f", ".raw", ".rwl"})
 #: Lower-case suffixes (with the dot) that `load_image` reads; folders are scanned for these.
 INPUT_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp"}) | RAW_SUFFIXES
-OUTPUT_FORMATS = ("png16", "tiff16", "jpeg")
-FORMAT_SUFFIX = {"png16": ".png", "tiff16": ".tif", "jpeg": ".jpg"}
-_SUFFIX_FORMAT = {".png": "png16", ".tif": "tiff16", ".tiff": "tiff16", ".jpg": "jpeg",
-                  ".jpeg": "jpeg", ".jpe": "jpeg"}
 SRGB_ASSUMED = "sRGB (assumed)"
-JPEG_QUALITY = 95
 _KINDS = "JPEG, PNG, TIFF, WebP or camera RAW"
 
 
 # =========================================================================== the photo
-@lru_cache(maxsize=2)
-def _float_lut(maxval: int) -> np.ndarray:
-    return (np.arange(maxval + 1, dtype=np.float64) / maxval).astype(np.float32)
-
-
 def to_float(pixels: np.ndarray) -> np.ndarray:
-    """uint8 / uint16 / float arrays to float32 in [0, 1] (one table lookup, no temporaries)."""
-    if pixels.dtype == np.uint8:
-        return _float_lut(255).take(pixels)
-    if pixels.dtype == np.uint16:
-        return _float_lut(65535).take(pixels)
+    """uint8 / uint16 / float arrays to float32 in [0, 1] (one cast, one in-place divide)."""
+    if pixels.dtype == np.uint8 or pixels.dtype == np.uint16:
+        out = pixels.astype(np.float32)
+        np.divide(out, 255.0 if pixels.dtype == np.uint8 else 65535.0, out=out)
+        return out
     return np.asarray(pixels, dtype=np.float32)
 
 
@@ -246,7 +231,7 @@ def _short(exc: BaseException) -> str:
 # =========================================================================== finishing
 def _finish(src: _Source, dec: _Decoded, preview: int | None) -> Photo:
     """Common tail: resize (previews), RGB, ICC -> sRGB, orientation, EXIF with Orientation=1."""
-    exif, orientation = _reset_orientation(dec.exif)
+    exif, orientation = exif_.reset_orientation(dec.exif)
     pixels = dec.pixels
     if preview is not None:
         pixels = _shrink(pixels, preview)
@@ -361,7 +346,7 @@ def _grey_curve(pixels: np.ndarray, curve: np.ndarray) -> np.ndarray:
             np.float32)
     codes = np.linspace(0, curve.size - 1, top + 1).round().astype(np.int64)
     lut = np.rint(icc.srgb_encode(curve[codes]) * top).astype(pixels.dtype)
-    return lut.take(pixels)
+    return lut[pixels]  # fancy indexing casts indices in buffers; take() would copy them to int64
 
 
 def _matrix_convert(pixels: np.ndarray, prof: icc.ParsedProfile, rows: int = 256) -> np.ndarray:
@@ -377,10 +362,10 @@ def _matrix_convert(pixels: np.ndarray, prof: icc.ParsedProfile, rows: int = 256
             idx = np.rint(np.clip(band, 0, 1) * 65535).astype(np.int64)
         else:
             idx = band
-        lin = np.stack([prof.curves[c].take(idx[..., c]) for c in range(3)], axis=-1)
+        lin = np.stack([prof.curves[c][idx[..., c]] for c in range(3)], axis=-1)
         srgb_lin = lin @ m.T
         np.clip(srgb_lin, 0.0, 1.0, out=srgb_lin)
-        codes = enc.take(np.rint(srgb_lin * n).astype(np.int32))
+        codes = enc[np.rint(srgb_lin * n).astype(np.int32)]
         out[y:y + rows] = codes if not is_float else codes / np.float32(65535)
     return out
 
@@ -409,146 +394,6 @@ def _srgb_transform(src_prof):
     return ImageCms.buildTransform(src_prof, dst, "RGB", "RGB",
                                    renderingIntent=ImageCms.Intent.PERCEPTUAL,
                                    flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
-
-
-# =========================================================================== EXIF
-def _exif_endian(blob: bytes) -> str:
-    if blob[:2] == b"II":
-        return "<"
-    if blob[:2] == b"MM":
-        return ">"
-    raise ValueError("not a TIFF-structured EXIF block")
-
-
-def _strip_exif_header(blob: bytes | None) -> bytes | None:
-    if not blob:
-        return None
-    if blob.startswith(b"Exif\0\0"):
-        blob = blob[6:]
-    return blob or None
-
-
-def _reset_orientation(blob: bytes | None) -> tuple[bytes | None, int]:
-    """Return (EXIF with Orientation set to 1 and the thumbnail IFD unlinked, old orientation).
-
-    The block is patched in place rather than re-serialised, so maker notes and every other tag
-    keep their exact bytes and offsets. An unparseable block is dropped (orientation 1).
-    """
-    blob = _strip_exif_header(blob)
-    if blob is None:
-        return None, 1
-    try:
-        e = _exif_endian(blob)
-        if struct.unpack_from(e + "H", blob, 2)[0] != 42:
-            raise ValueError("bad TIFF magic")
-        (ifd0,) = struct.unpack_from(e + "I", blob, 4)
-        (count,) = struct.unpack_from(e + "H", blob, ifd0)
-        if ifd0 + 2 + 12 * count + 4 > len(blob):
-            raise ValueError("IFD0 outside the block")
-        buf = bytearray(blob)
-        orientation = 1
-        for i in range(count):
-            off = ifd0 + 2 + 12 * i
-            tag, typ, n = struct.unpack_from(e + "HHI", buf, off)
-            if tag == 0x0112 and typ == 3 and n == 1:
-                (orientation,) = struct.unpack_from(e + "H", buf, off + 8)
-                struct.pack_into(e + "H", buf, off + 8, 1)
-        struct.pack_into(e + "I", buf, ifd0 + 2 + 12 * count, 0)
-        return bytes(buf), orientation if 1 <= orientation <= 8 else 1
-    except (ValueError, struct.error):
-        return None, 1
-
-
-_IFD0_KEEP = (270, 271, 272, 282, 283, 296, 305, 306, 315, 33432)  # description, make, model,
-# resolution, software, date, artist, copyright: the IFD0 tags that describe the photo, not the file
-
-
-def _exif_from_pillow(exif_obj) -> bytes | None:
-    """A clean EXIF block from a Pillow `Exif` read out of a TIFF (whose IFD0 also holds strips)."""
-    from PIL import Image
-
-    out = Image.Exif()
-    for tag in _IFD0_KEEP:
-        if tag in exif_obj:
-            out[tag] = exif_obj[tag]
-    out[0x0112] = exif_obj.get(0x0112, 1)
-    for sub in (0x8769, 0x8825):
-        try:
-            ifd = exif_obj.get_ifd(sub)
-        except Exception:  # a broken sub-IFD costs only that sub-IFD
-            ifd = {}
-        if ifd:
-            out[sub] = dict(ifd)
-    if len(out) <= 1:
-        return None
-    return _strip_exif_header(out.tobytes())
-
-
-#: exifread names -> (EXIF tag, IFD) for the RAW metadata worth carrying into an output.
-_RAW_EXIF_TAGS = {
-    "Image Make": (271, 0), "Image Model": (272, 0), "Image Artist": (315, 0),
-    "Image Copyright": (33432, 0), "Image DateTime": (306, 0),
-    "EXIF DateTimeOriginal": (36867, 0x8769), "EXIF DateTimeDigitized": (36868, 0x8769),
-    "EXIF SubSecTimeOriginal": (37521, 0x8769), "EXIF OffsetTimeOriginal": (36881, 0x8769),
-    "EXIF ExposureTime": (33434, 0x8769), "EXIF FNumber": (33437, 0x8769),
-    "EXIF ISOSpeedRatings": (34855, 0x8769), "EXIF ExposureBiasValue": (37380, 0x8769),
-    "EXIF FocalLength": (37386, 0x8769), "EXIF FocalLengthIn35mmFilm": (41989, 0x8769),
-    "EXIF LensMake": (42035, 0x8769), "EXIF LensModel": (42036, 0x8769),
-    "EXIF BodySerialNumber": (42033, 0x8769), "EXIF ImageUniqueID": (42016, 0x8769),
-}
-
-
-def _exif_from_exifread(stream: BinaryIO) -> tuple[bytes | None, int]:
-    """EXIF for RAW files (LibRaw does not expose it): the descriptive tags, via exifread."""
-    import exifread
-    from PIL import Image, TiffImagePlugin
-
-    try:
-        tags = exifread.process_file(stream, details=False, extract_thumbnail=False)
-    except Exception:
-        return None, 1
-    orientation_tag = tags.get("Image Orientation")
-    orientation = 1
-    if orientation_tag is not None and orientation_tag.values:
-        try:
-            orientation = int(orientation_tag.values[0])
-        except (TypeError, ValueError):
-            pass
-    out = Image.Exif()
-    sub: dict[int, object] = {}
-    for name, (code, ifd) in _RAW_EXIF_TAGS.items():
-        tag = tags.get(name) or tags.get("Image " + name.split(" ", 1)[1])  # TIFF/EP keeps IFD0
-        if tag is None:
-            continue
-        values = tag.values
-        if isinstance(values, str):
-            value: object = values.strip("\0 ")
-            if not value:
-                continue
-        else:
-            conv = []
-            for v in values if isinstance(values, (list, tuple)) else [values]:
-                if hasattr(v, "numerator") and hasattr(v, "denominator") and not isinstance(v, int):
-                    conv.append(TiffImagePlugin.IFDRational(int(v.numerator), int(v.denominator)
-                                                            or 1))
-                else:
-                    conv.append(v)
-            if not conv:
-                continue
-            value = conv[0] if len(conv) == 1 else tuple(conv)
-        if ifd:
-            sub[code] = value
-        else:
-            out[code] = value
-    if not len(out) and not sub:
-        return None, orientation
-    out[0x0112] = 1
-    if sub:
-        out[0x8769] = sub
-    try:
-        return _strip_exif_header(out.tobytes()), orientation
-    except Exception:
-        return None, orientation
 
 
 # =========================================================================== decoders
@@ -612,7 +457,7 @@ def _decode_pillow(src: _Source, kind: str, max_pixels: int, preview: int | None
             im = _pil_image_class(kind)(f)
         icc_bytes = im.info.get("icc_profile")
         if png16_colour:  # Pillow has no 16-bit RGB mode: libpng through OpenCV keeps 16 bits
-            return _Decoded(_decode_png16(src), icc_bytes, _strip_exif_header(exif), 16)
+            return _Decoded(_decode_png16(src), icc_bytes, exif_.strip_header(exif), 16)
         if preview is not None and kind == "jpeg":
             scale = preview / max(width, height)
             if scale < 1:
@@ -620,7 +465,7 @@ def _decode_pillow(src: _Source, kind: str, max_pixels: int, preview: int | None
         im.load()
         exif = exif or im.info.get("exif")
         dec = _pil_to_decoded(im, icc_bytes)
-        dec.exif = _strip_exif_header(exif)
+        dec.exif = exif_.strip_header(exif)
         return dec
 
 
@@ -752,7 +597,7 @@ def _tiff_exif(f: BinaryIO) -> bytes | None:
     try:
         f.seek(0)
         im = TiffImagePlugin.TiffImageFile(f)
-        return _exif_from_pillow(im.getexif())
+        return exif_.from_pillow(im.getexif())
     except Exception:
         return None
 
@@ -782,266 +627,5 @@ def _decode_raw(src: _Source, max_pixels: int, preview: int | None) -> _Decoded:
         except rawpy.LibRawError as exc:
             raise src.fail(f"truncated or corrupt camera RAW data ({_short(exc)})") from None
     with src.open() as f:
-        exif, _ = _exif_from_exifread(f)  # LibRaw has already applied the orientation
+        exif, _ = exif_.from_exifread(f)  # LibRaw has already applied the orientation
     return _Decoded(rgb, None, exif, 16, icc_done="camera RAW -> sRGB (LibRaw)")
-
-
-# =========================================================================== saving
-def format_for_path(path: str | os.PathLike) -> str:
-    """Output format for a file name: .png -> png16, .tif/.tiff -> tiff16, .jpg/.jpeg -> jpeg."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIX_FORMAT:
-        raise BadInputError(path, f"unsupported output type '{suffix or '(none)'}'; "
-                                  "use .png, .tif or .jpg")
-    return _SUFFIX_FORMAT[suffix]
-
-
-def save_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = None, *,
-               exif: bytes | None = None, icc: str | None = None,
-               source: str | os.PathLike | None = None) -> Path:
-    """Write a rendered image atomically; returns the path written.
-
-    `image`: float (H, W) grey or (H, W, 3) toned in [0, 1] (uint8/uint16 are accepted as codes).
-    `fmt`: png16 | tiff16 | jpeg (default: from the suffix). `icc`: "grey" | "srgb" (default: grey
-    for 2-D images, sRGB for colour). `exif`: a block from `Photo.exif` (Orientation is forced to 1).
-    `source`: the input file, which is never overwritten.
-    """
-    dst = Path(path)
-    fmt = fmt or format_for_path(dst)
-    if fmt not in OUTPUT_FORMATS:
-        raise BadInputError(dst, f"unknown output format '{fmt}' (use png16, tiff16 or jpeg)")
-    arr = _check_image(dst, image)
-    if source is not None and _same_file(dst, Path(source)):
-        raise BadInputError(dst, "refusing to overwrite the input file; choose another output name")
-    if dst.is_dir():
-        raise BadInputError(dst, "output path is a folder")
-    if not dst.parent.is_dir():
-        raise BadInputError(dst, "output folder does not exist")
-    if icc is None:
-        icc = "grey" if arr.ndim == 2 else "srgb"
-    if icc not in ("grey", "srgb"):
-        raise ValueError(f"icc must be 'grey' or 'srgb', not {icc!r}")
-    if icc == "grey" and arr.ndim == 3:
-        raise ValueError("a grey profile needs a (H, W) image")
-    profile = _icc_bytes(icc)
-    exif_blob, _ = _reset_orientation(exif)
-    writer = {"png16": _write_png16, "tiff16": _write_tiff16, "jpeg": _write_jpeg}[fmt]
-    _atomic_write(dst, lambda f: writer(f, arr, profile, exif_blob))
-    return dst
-
-
-def _icc_bytes(kind: str) -> bytes:
-    return icc.grey_profile() if kind == "grey" else icc.srgb_profile()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
-
-
-def _check_image(dst: Path, image: np.ndarray) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or arr.size == 0:
-        raise ValueError(f"image must be (H, W) or (H, W, 3), got {arr.shape}")
-    if arr.dtype.kind not in "fui":
-        raise ValueError(f"unsupported image dtype {arr.dtype}")
-    return arr
-
-
-def _quantize(arr: np.ndarray, top: int, dtype, rows: int = 512) -> np.ndarray:
-    """Float [0, 1] to integer codes, in row bands so a 24 MP image needs no float temporaries."""
-    out = np.empty(arr.shape, dtype=dtype)
-    if arr.dtype == np.uint16 and top == 65535 or arr.dtype == np.uint8 and top == 255:
-        out[...] = arr
-        return out
-    if arr.dtype.kind in "ui":
-        src_top = 255 if arr.dtype == np.uint8 else 65535
-        out[...] = (arr.astype(np.float64) * (top / src_top)).round()
-        return out
-    for y in range(0, arr.shape[0], rows):
-        band = np.nan_to_num(arr[y:y + rows].astype(np.float32, copy=False), nan=0.0)
-        band = np.clip(band, 0.0, 1.0) * np.float32(top)
-        band += np.float32(0.5)
-        out[y:y + rows] = band  # the cast truncates: +0.5 makes it round
-    return out
-
-
-def _atomic_write(dst: Path, write: Callable[[BinaryIO], None]) -> None:
-    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as exc:
-        raise BadInputError(dst, f"cannot write here ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError) and not isinstance(exc, BadInputError):
-            raise BadInputError(dst, f"cannot write the output file ({exc.strerror or exc})") from None
-        raise
-
-
-def _parallel_map(fn, items: list) -> list:
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers <= 1:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # zlib releases the GIL
-        return list(pool.map(fn, items))
-
-
-def _deflate(data: memoryview, level: int = 6, chunk: int = 4 << 20) -> bytes:
-    """One zlib stream compressed in parallel chunks (pigz's method: sync-flushed raw deflate
-    blocks, each primed with the previous 32 KB, then one Adler-32 over everything)."""
-    n = len(data)
-    starts = list(range(0, n, chunk)) or [0]
-
-    def part(start: int) -> bytes:
-        zdict = bytes(data[max(0, start - 32768):start])
-        c = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY,
-                             **({"zdict": zdict} if zdict else {}))
-        body = c.compress(data[start:start + chunk])
-        last = start + chunk >= n
-        return body + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
-
-    parts = _parallel_map(part, starts)
-    return b"\x78\x9c" + b"".join(parts) + struct.pack(">I", zlib.adler32(data) & 0xFFFFFFFF)
-
-
-def _png_chunk(f: BinaryIO, ctype: bytes, data: bytes) -> None:
-    f.write(struct.pack(">I", len(data)) + ctype)
-    f.write(data)
-    f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(ctype)) & 0xFFFFFFFF))
-
-
-def _write_png16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None) -> None:
-    """16-bit greyscale (or RGB) PNG with iCCP and eXIf, 'Up' filter on every row."""
-    h, w = arr.shape[:2]
-    channels = 1 if arr.ndim == 2 else 3
-    codes = _quantize(arr, 65535, np.dtype(">u2"))
-    rows = codes.view(np.uint8).reshape(h, w * channels * 2)
-    filtered = np.empty((h, rows.shape[1] + 1), dtype=np.uint8)
-    filtered[:, 0] = 2  # Up: cheap and as good as any single filter on photographs
-    filtered[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
-    del codes, rows
-    f.write(b"\x89PNG\r\n\x1a\n")
-    _png_chunk(f, b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 0 if channels == 1 else 2, 0, 0, 0))
-    name = (icc.GREY_PROFILE_NAME if channels == 1 else "sRGB").encode("latin-1")[:79]
-    _png_chunk(f, b"iCCP", name + b"\0\0" + zlib.compress(profile, 9))
-    if exif:
-        _png_chunk(f, b"eXIf", exif)
-    stream = _deflate(memoryview(filtered).cast("B"))
-    del filtered
-    step = 8 << 20
-    for start in range(0, len(stream), step):
-        _png_chunk(f, b"IDAT", stream[start:start + step])
-    _png_chunk(f, b"IEND", b"")
-
-
-def _write_tiff16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None) -> None:
-    """16-bit TIFF (deflate, horizontal predictor) with ICC, EXIF sub-IFD and Orientation 1."""
-    from PIL import TiffImagePlugin, TiffTags
-
-    from . import __version__
-
-    h, w = arr.shape[:2]
-    channels = 1 if arr.ndim == 2 else 3
-    codes = _quantize(arr, 65535, np.dtype("<u2"))
-    pred = codes.copy()
-    np.subtract(codes[:, 1:], codes[:, :-1], out=pred[:, 1:])  # predictor 2, wraps mod 2**16
-    del codes
-    rows_per_strip = max(1, (256 << 10) // (w * channels * 2))
-    strips = [pred[y:y + rows_per_strip] for y in range(0, h, rows_per_strip)]
-    blobs = _parallel_map(lambda s: zlib.compress(s.tobytes(), 6), strips)
-    del pred, strips
-
-    ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
-    if exif:
-        ifd_src = _exif_tags(exif)
-        for tag, value in ifd_src.items():
-            ifd[tag] = value
-    ifd[256] = w
-    ifd[257] = h
-    ifd[258] = (16,) * channels
-    ifd[259] = 8  # Adobe deflate
-    ifd[262] = 1 if channels == 1 else 2
-    ifd[274] = 1
-    ifd[277] = channels
-    ifd[278] = rows_per_strip
-    ifd[284] = 1
-    ifd[305] = f"Silverprint {__version__}"
-    ifd[317] = 2
-    ifd[34675] = profile
-    for tag in (273, 279):
-        ifd.tagtype[tag] = TiffTags.LONG
-    offsets, pos = [], 0
-    for blob in blobs:
-        offsets.append(pos)
-        pos += len(blob)
-    ifd[273] = tuple(offsets)  # relative: Pillow adds the end of the IFD data to them
-    ifd[279] = tuple(len(b) for b in blobs)
-    header = b"II*\0" + struct.pack("<I", 8)
-    f.write(header + ifd.tobytes(8))
-    for blob in blobs:
-        f.write(blob)
-
-
-def _exif_tags(exif: bytes) -> dict[int, object]:
-    """IFD0 tags worth keeping plus the Exif / GPS sub-IFDs, as a dict for a TIFF IFD."""
-    from PIL import Image
-
-    try:
-        ex = Image.Exif()
-        ex.load(exif)
-        tags: dict[int, object] = {t: ex[t] for t in _IFD0_KEEP if t in ex}
-        for sub in (0x8769, 0x8825):
-            ifd = ex.get_ifd(sub)
-            if ifd:
-                tags[sub] = {k: v for k, v in ifd.items() if not isinstance(v, dict)}
-        return tags
-    except Exception:  # EXIF is a courtesy: a broken block must not cost the user the output
-        return {}
-
-
-def _write_jpeg(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None) -> None:
-    """8-bit JPEG, quality 95, greyscale for grey images, 4:4:4 for toned ones."""
-    from PIL import Image
-
-    codes = _quantize(arr, 255, np.uint8)
-    im = Image.fromarray(codes, "L" if codes.ndim == 2 else "RGB")
-    kwargs = {"quality": JPEG_QUALITY, "icc_profile": profile}
-    if codes.ndim == 3:
-        kwargs["subsampling"] = 0
-    if exif:
-        payload = b"Exif\0\0" + exif
-        if len(payload) > 65533:  # one APP1 segment: drop the maker note, then give up on EXIF
-            payload = _shrink_exif(exif)
-        if payload:
-            kwargs["exif"] = payload
-    im.save(f, "JPEG", **kwargs)
-
-
-def _shrink_exif(exif: bytes) -> bytes | None:
-    from PIL import Image
-
-    try:
-        ex = Image.Exif()
-        ex.load(exif)
-        sub = ex.get_ifd(0x8769)
-        for tag in (0x927C, 0x9286):  # MakerNote, UserComment
-            sub.pop(tag, None)
-        data = ex.tobytes()
-        return data if len(data) <= 65533 else None
-    except Exception:
-        return None
