@@ -200,23 +200,30 @@ def _load(src: _Source, max_pixels: int, preview: int | None) -> Photo:
     with src.open() as f:
         head = f.read(64)
     kind = "raw" if src.suffix in RAW_SUFFIXES else _sniff(head)
-    if kind is None:
-        if not head.strip():
-            raise src.fail("file holds no image data")
-        raise src.fail(f"not an image: the content is not {_KINDS} data")
     try:
-        if kind == "raw":
+        dec = None
+        if src.suffix not in INPUT_SUFFIXES and kind in (None, "tiff"):
+            # A name without a known suffix (an upload, a renamed file): camera RAW files are
+            # TIFF-structured (CR2, NEF, ARW, ...) or of their own kind (CR3, RAF, ORF, RW2), so
+            # ask LibRaw first; it does not claim plain TIFFs.
+            dec = _decode_raw(src, max_pixels, preview, probe=True)
+        if dec is None and kind is None:
+            if not head.strip():
+                raise src.fail("file holds no image data")
+            raise src.fail(f"not an image: the content is not {_KINDS} data")
+        if dec is None and kind == "raw":
             dec = _decode_raw(src, max_pixels, preview)
-        elif kind == "tiff":
+        elif dec is None and kind == "tiff":
             dec = _decode_tiff(src, max_pixels, preview)
-        else:
+        elif dec is None:
             dec = _decode_pillow(src, kind, max_pixels, preview)
     except BadInputError:
         raise
     except MemoryError:
         raise src.fail("not enough memory to decode this image") from None
     except Exception as exc:  # any decoder failure on user data is a bad input, not a crash
-        raise src.fail(f"corrupt or unreadable {kind.upper()} data ({_short(exc)})") from None
+        raise src.fail(f"corrupt or unreadable {(kind or 'image').upper()} data ({_short(exc)})"
+                       ) from None
     return _finish(src, dec, preview)
 
 
@@ -602,7 +609,12 @@ def _tiff_exif(f: BinaryIO) -> bytes | None:
         return None
 
 
-def _decode_raw(src: _Source, max_pixels: int, preview: int | None) -> _Decoded:
+def _decode_raw(src: _Source, max_pixels: int, preview: int | None, *,
+                probe: bool = False) -> _Decoded | None:
+    """Camera RAW through LibRaw: 16-bit sRGB, camera white balance, orientation applied.
+
+    With `probe`, a file LibRaw does not recognise returns None instead of failing.
+    """
     import rawpy
 
     raw = rawpy.RawPy()
@@ -612,8 +624,12 @@ def _decode_raw(src: _Source, max_pixels: int, preview: int | None) -> _Decoded:
         else:
             raw.open_file(str(src.path))
     except rawpy.LibRawFileUnsupportedError:
+        if probe:
+            return None
         raise src.fail("not a camera RAW file LibRaw can read (unsupported or corrupt)") from None
     except rawpy.LibRawError as exc:
+        if probe:
+            return None
         raise src.fail(f"unreadable camera RAW file ({_short(exc)})") from None
     with raw:
         sizes = raw.sizes
@@ -622,8 +638,8 @@ def _decode_raw(src: _Source, max_pixels: int, preview: int | None) -> _Decoded:
             raw.unpack()
             rgb = raw.postprocess(use_camera_wb=True, output_bps=16,
                                   output_color=rawpy.ColorSpace.sRGB, gamma=(2.4, 12.92),
-                                  half_size=preview is not None and preview * 2 <= min(
-                                      sizes.width, sizes.height))
+                                  half_size=preview is not None
+                                  and preview * 2 <= max(sizes.width, sizes.height))
         except rawpy.LibRawError as exc:
             raise src.fail(f"truncated or corrupt camera RAW data ({_short(exc)})") from None
     with src.open() as f:

@@ -519,3 +519,17 @@ def test_nan_and_out_of_range_values_are_clamped(tmp_path):
     img = np.array([[np.nan, -1.0, 0.5, 2.0]], dtype=np.float32)
     out = imageio.save_image(tmp_path / "c.tif", img, "tiff16")
     np.testing.assert_array_equal(tifffile.imread(out), [[0, 0, 32768, 65535]])
+
+
+def test_nameless_uploads_are_recognised_by_content(tmp_path):
+    """The service may get a file without a useful name: content decides, RAW included."""
+    dng = fx.write_dng(tmp_path / "shot.dng", fx.kodak(20, (64, 48)))
+    by_name = imageio.load_image(dng)
+    by_content = imageio.load_image_bytes(dng.read_bytes(), "upload")
+    np.testing.assert_array_equal(by_content.pixels, by_name.pixels)
+    tif = tmp_path / "plain.tif"
+    tifffile.imwrite(tif, fx.kodak(20, (64, 48)), photometric="rgb")
+    plain = imageio.load_image_bytes(tif.read_bytes(), "upload")
+    np.testing.assert_array_equal(plain.pixels, fx.kodak(20, (64, 48)))
+    with pytest.raises(BadInputError, match=r"^upload: not an image"):
+        imageio.load_image_bytes(b"GIF89a" + bytes(200), "upload")
