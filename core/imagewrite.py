@@ -96,7 +96,7 @@ def _check_image(dst: Path, image: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _quantize(arr: np.ndarray, top: int, dtype, rows: int = 512) -> np.ndarray:
+def _quantize(arr: np.ndarray, top: int, dtype) -> np.ndarray:
     """Float [0, 1] to integer codes, in row bands so a 24 MP image needs no float temporaries."""
     out = np.empty(arr.shape, dtype=dtype)
     if arr.dtype == np.uint16 and top == 65535 or arr.dtype == np.uint8 and top == 255:
@@ -106,11 +106,17 @@ def _quantize(arr: np.ndarray, top: int, dtype, rows: int = 512) -> np.ndarray:
         src_top = 255 if arr.dtype == np.uint8 else 65535
         out[...] = (arr.astype(np.float64) * (top / src_top)).round()
         return out
+    row_px = int(np.prod(arr.shape[1:]))
+    rows = max(1, (1 << 20) // row_px)  # ~4 MB float32 band: stays in cache
+    buf = np.empty((rows,) + arr.shape[1:], dtype=np.float32)
     for y in range(0, arr.shape[0], rows):
-        band = np.nan_to_num(arr[y:y + rows].astype(np.float32, copy=False), nan=0.0)
-        band = np.clip(band, 0.0, 1.0) * np.float32(top)
-        band += np.float32(0.5)
-        out[y:y + rows] = band  # the cast truncates: +0.5 makes it round
+        src = arr[y:y + rows]
+        tmp = buf[:src.shape[0]]
+        np.multiply(src, np.float32(top), out=tmp, casting="unsafe")
+        tmp += np.float32(0.5)
+        np.fmax(tmp, 0.0, out=tmp)  # fmax also turns NaN into 0
+        np.fmin(tmp, np.float32(top), out=tmp)
+        out[y:y + rows] = tmp  # the cast truncates: +0.5 makes it round
     return out
 
 
