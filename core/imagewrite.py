@@ -68,7 +68,9 @@ def save_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = Non
     if icc == "grey" and arr.ndim == 3:
         raise ValueError("a grey profile needs a (H, W) image")
     profile = _icc_bytes(icc)
-    exif_blob, _ = exif_.reset_orientation(exif)
+    if exif is not None and not isinstance(exif, (bytes, bytearray)):
+        exif = exif.tobytes()  # a Pillow Image.Exif
+    exif_blob, _ = exif_.reset_orientation(bytes(exif) if exif else None)
     writer = {"png16": _write_png16, "tiff16": _write_tiff16, "jpeg": _write_jpeg}[fmt]
     _atomic_write(dst, lambda f: writer(f, arr, profile, exif_blob))
     return dst

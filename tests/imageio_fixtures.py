@@ -45,6 +45,9 @@ def exif_block(orientation: int = 1, date: str | None = DATE, make: str = "Silve
         sub[0x927C] = maker_note
     if sub:
         ex[0x8769] = sub
+    R = TiffImagePlugin.IFDRational
+    ex[0x8825] = {1: "N", 2: (R(48, 1), R(51, 1), R(2403, 100)), 3: "E",
+                  4: (R(2, 1), R(17, 1), R(4010, 100))}  # GPS: Paris
     return ex.tobytes()
 
 

@@ -160,6 +160,7 @@ def test_exif_survives_into_every_output(tmp_path, fmt):
     assert tags["EXIF SubSecTimeOriginal"] == "07"
     assert tags["Image Make"] == "Silverprint Test"
     assert tags["Image Orientation"] == "Horizontal (normal)"
+    assert tags["GPS GPSLatitude"] == "[48, 51, 2403/100]" and tags["GPS GPSLatitudeRef"] == "N"
     back = imageio.load_image(out)  # loads upright, no second rotation
     assert back.size == photo.size
     with Image.open(out) as im:
