@@ -19,12 +19,10 @@ import numpy as np
 
 from silverprint.params import Params, default_local
 
-#: Geometry keys of a local adjustment: changing them changes its mask, not just its sliders.
-_GEOMETRY = {"kind", "x", "y", "radius", "similarity", "width", "height", "angle", "feather", "invert"}
 #: Long side of the preview that slider changes re-render (1280 × 853 ≈ 1.1 MP at 3:2).
 PREVIEW_LONG_SIDE = 1280
-#: Long side of the style gallery's thumbnails, in pixels.
-THUMB_SIZE = 180
+#: Pixels of the style gallery's thumbnails (about 2× the icon, for a crisp downscale).
+THUMB_PIXELS = 360 * 240
 
 
 @dataclass
@@ -39,7 +37,6 @@ class Document:
     preview: Any = None             # silverprint.render.Preview over the preview image
     before: np.ndarray | None = None
     _thumbs: Any = None             # Preview over the analysis-size copy (gallery thumbnails)
-    _local_key: tuple = field(default_factory=tuple)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -111,25 +108,11 @@ def _device(choice: str) -> Any:
     return resolve_device(choice)
 
 
-def _local_geometry(params: Params) -> tuple:
-    return tuple(tuple(sorted((k, v) for k, v in item.items() if k in _GEOMETRY)) for item in params.local)
-
-
-def _sync_local(doc: Document, params: Params) -> None:
-    """Rebuild the preview's local masks when a control point moved, appeared or went away."""
-    key = _local_geometry(params)
-    if key == doc._local_key:
-        return
-    from silverprint import pipeline
-
-    local = pipeline.local_masks_for(params, doc.analysis)
-    doc.preview = _make_preview(doc, doc.before, local)
-    doc._local_key = key
-
-
 def render_preview(doc: Document, params: Params) -> np.ndarray:
-    """The B&W preview for ``params``: (h, w) grey or (h, w, 3) toned, float32 in [0, 1]."""
-    _sync_local(doc, params)
+    """The B&W preview for ``params``: (h, w) grey or (h, w, 3) toned, float32 in [0, 1].
+
+    The core's Preview caches everything slider-independent, including local masks by geometry.
+    """
     return np.asarray(doc.preview.render(params))
 
 
@@ -155,16 +138,13 @@ def default_style_name() -> str:
 
 def render_thumbnail(doc: Document, style: Any) -> np.ndarray:
     """``style`` rendered on the analysis-size copy of the photo, for the gallery."""
-    from silverprint import pipeline
     from silverprint.render import Preview
 
     params = style_params(doc, style)
     device = _device(doc.device)
-    if params.local:  # the style's own graduated / radial filters need their masks
-        local = pipeline.local_masks_for(params, doc.analysis)
-        return np.asarray(Preview(doc.analysis.rgb_small, doc.analysis.masks, local, device).render(params))
     if doc._thumbs is None:
-        doc._thumbs = Preview(doc.analysis.rgb_small, doc.analysis.masks, None, device)
+        doc._thumbs = Preview(doc.analysis.rgb_small, doc.analysis.masks, None, device,
+                              max_pixels=THUMB_PIXELS)
     return np.asarray(doc._thumbs.render(params))
 
 

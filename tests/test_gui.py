@@ -110,7 +110,7 @@ def test_sky_exposure_darkens_only_the_sky(opened, qtbot):
     assert row.key == "sky.exposure"
     start = row.value
     after = _luma(_wait_preview(qtbot, win, lambda: row.value_box.setValue(start - 1.0)))
-    assert win.params.regions["sky"]["exposure"] == pytest.approx(start - 1.0)
+    assert win.params.regions["sky"]["exposure"] == pytest.approx(start - 1.0, abs=0.006)
     weights = _sky_weights(win, before.shape)
     sky, ground = weights > 0.9, weights < 0.02
     assert sky.mean() > 0.1 and ground.mean() > 0.1, "the test photo should have both sky and ground"
@@ -149,10 +149,10 @@ def test_reset_slider_and_region_return_to_the_style_values(opened, qtbot):
     base = win.base.regions["sky"]
     win.regions.rows["shadows"].value_box.setValue(base["shadows"] + 40)
     win.regions.rows["blue"].value_box.setValue(base["blue"] - 30)
-    assert win.params.regions["sky"]["shadows"] == pytest.approx(base["shadows"] + 40)
+    assert win.params.regions["sky"]["shadows"] == pytest.approx(base["shadows"] + 40, abs=0.5)
     win.regions.rows["shadows"].reset()
-    assert win.params.regions["sky"]["shadows"] == pytest.approx(base["shadows"])
-    assert win.params.regions["sky"]["blue"] == pytest.approx(base["blue"] - 30)
+    assert win.params.regions["sky"]["shadows"] == base["shadows"]  # exactly the style's value
+    assert win.params.regions["sky"]["blue"] == pytest.approx(base["blue"] - 30, abs=0.5)
     win.regions.reset_region.click()
     assert win.params.regions["sky"] == base
     qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
