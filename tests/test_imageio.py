@@ -534,3 +534,17 @@ def test_nameless_uploads_are_recognised_by_content(tmp_path):
     np.testing.assert_array_equal(plain.pixels, fx.kodak(20, (64, 48)))
     with pytest.raises(BadInputError, match=r"^upload: not an image"):
         imageio.load_image_bytes(b"GIF89a" + bytes(200), "upload")
+
+
+def test_previews_of_raw_and_16bit_files(tmp_path):
+    arr = fx.kodak(21, (400, 300))
+    dng = fx.write_dng(tmp_path / "p.dng", arr)
+    small = imageio.load_preview(dng, 100)
+    assert small.size == (100, 75) and small.pixels.dtype == np.uint16
+    full = imageio.load_image(dng)
+    ref = cv2.resize(np.ascontiguousarray(full.pixels), small.size, interpolation=cv2.INTER_AREA)
+    assert np.abs(small.rgb - ref / 65535.0).mean() < 0.03  # half-size demosaic, same picture
+    png = tmp_path / "p16.png"
+    cv2.imwrite(str(png), (arr.astype(np.uint16) * 257)[..., ::-1])
+    prev = imageio.load_preview(png, 80)
+    assert prev.size == (80, 60) and prev.bit_depth == 16
