@@ -39,3 +39,9 @@ class UnknownSliderError(SilverprintError):
 
 class ShapeError(SilverprintError, ValueError):
     """A tensor or array of the wrong shape reached an op (a programming error, not user input)."""
+
+
+class DeviceError(SilverprintError):
+    """A requested compute device (e.g. CUDA) that this machine does not have."""
+
+    exit_code = 2

@@ -126,7 +126,7 @@ def test_cli_process_reports_cuda_request_without_gpu(home):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA; the message is for machines without")
     src = _jpeg_with_exif(KODAK / "kodim01.png", home / "a.jpg", 64)
-    proc = subprocess.run([sys.executable, "-m", "silverprint.cli", "render", str(src), "--out-dir",
+    proc = subprocess.run([sys.executable, "-m", "silverprint", "render", str(src), "--out-dir",
                            str(home / "o"), "--device", "cuda"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "CUDA" in proc.stderr and "Traceback" not in proc.stderr

@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import FORMAT_SUFFIX, default_output_name, resolve_style
     from ..progress import Progress
 
+    from ..device import resolve_device
+
+    device = str(resolve_device(args.device))  # a missing GPU is one clear error, not one per file
     style = resolve_style(args.style)
     apply_overrides(Params(), args.overrides)  # validate every --set before touching any file
     files, notes = collect_inputs(args.inputs, args.recursive)
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     with Progress(len(files), "render", enabled=not args.quiet) as bar:
         for note in notes:
             bar.message(note)
-        for src, dst, outcome in _render_all(files, targets, style, args.overrides, fmt, args.device):
+        for src, dst, outcome in _render_all(files, targets, style, args.overrides, fmt, device):
             if isinstance(outcome, SilverprintError):
                 failures += 1
                 bar.message(f"silverprint: error: {outcome}")
@@ -110,7 +113,7 @@ def _render_all(files, targets, style, overrides, fmt, device):
 
     def load(path: Path):
         if path.resolve() in resolved_targets:
-            raise BadInputError(path, "output would overwrite this input; choose another --out-dir")
+            raise BadInputError(path, "the output would overwrite this original; choose another output name or folder")
         return load_image(path)
 
     resolved_targets = {t.resolve() for t in targets}
