@@ -7,9 +7,10 @@ Composition (so that the masks are a partition of unity by construction):
     sky          = (1 - P) * S
     vegetation   = (1 - P) * (1 - S) * V
     other        = the rest
-Sky (S) and vegetation (V) are classified on a coarse grid (`features.WORK_SIZE`), the people
-models run at the analysis size; all five are then refined with a colour guided filter whose guide
-is the analysis image, clipped to [0, 1] and renormalised so that each pixel sums to exactly 1.
+Sky (S) and vegetation (V) are classified on a coarse grid (`features.WORK_SIZE`); the people
+models run at the analysis size and are brought to that grid. The five coarse maps are carried to
+the analysis size by a confidence-weighted guided filter with the photo as guide (boundaries snap
+to the image's edges, no halo), clipped to [0, 1] and renormalised so each pixel sums to 1.
 """
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ from ..errors import ShapeError
 from ..params import SEMANTIC_REGIONS
 from .features import WORK_SIZE, compute_features, resize_long
 from .features import sigmoid as _sigmoid
+from .guided import confident_guided_upsample
 from .people import Face, detect_people
 from .sky import sky_probability
 from .vegetation import vegetation_probability
 
 ANALYSIS_SIZE = 768  #: long side of the masks, in pixels
-GUIDE_RADIUS = 6     #: guided-filter window radius at the analysis size
-PORTRAIT_FACE_HEIGHT = 0.18  #: face height (fraction of frame) from which a photo is a portrait
+GUIDE_RADIUS = 3     #: guided-filter window radius on the working grid (~8 px at analysis size)
+CONFIDENCE_FLOOR = 0.01  #: weight of the least confident coarse pixels in the guided fit
+PORTRAIT_FACE_HEIGHT = 0.12  #: face height (fraction of frame) from which a photo is a portrait
 GUIDE_EPS = 0.02 ** 2  #: guided-filter regulariser (sRGB units squared): edges above ~2 % hold
 
 
@@ -93,22 +96,24 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
     people = detect_people(small)
     t3 = time.perf_counter()
 
-    up = lambda m: cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)  # noqa: E731
-    p_total = people.person
-    skin_given = np.divide(people.skin, p_total, out=np.zeros_like(p_total), where=p_total > 1e-4)
-    s, v = up(sky), up(veg)
+    wh, ww = work.shape[:2]
+    down = lambda m: cv2.resize(m, (ww, wh), interpolation=cv2.INTER_AREA)  # noqa: E731
+    p_total = np.clip(down(people.person), 0, 1)
+    skin = np.minimum(down(people.skin), p_total)
+    skin_given = np.divide(skin, p_total, out=np.zeros_like(p_total), where=p_total > 1e-4)
     # A head-and-shoulders portrait is shot against a backdrop, not the sky: fade the sky out as
-    # the largest face grows past ~1/5 of the frame height.
+    # the largest face grows past ~1/8 of the frame height (a waist-up shot or closer).
     face_height = max((f.box[3] - f.box[1] for f in people.faces), default=0.0)
-    s = s * (1.0 - float(_sigmoid((face_height - PORTRAIT_FACE_HEIGHT) / 0.03)))
+    s = sky * (1.0 - float(_sigmoid((face_height - PORTRAIT_FACE_HEIGHT) / 0.02)))
+    v = veg
     rest = 1.0 - p_total
-    stack = np.empty((h, w, 5), np.float32)
+    stack = np.empty((wh, ww, 5), np.float32)
     stack[..., 0] = rest * s
     stack[..., 1] = p_total * (1.0 - skin_given)
     stack[..., 2] = p_total * skin_given
     stack[..., 3] = rest * (1.0 - s) * v
     stack[..., 4] = rest * (1.0 - s) * (1.0 - v)
-    refined = refine(small, stack)
+    refined = refine(work, stack, small)
     t4 = time.perf_counter()
     timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
                    total=t4 - t0)
@@ -116,24 +121,23 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
                        people.person_found, timings)
 
 
-def refine(guide: np.ndarray, probs: np.ndarray, radius: int = GUIDE_RADIUS,
-           eps: float = GUIDE_EPS) -> np.ndarray:
-    """Edge-aware refinement of (h, w, C) probabilities; returns a partition of unity."""
-    guide = np.ascontiguousarray(guide, np.float32)
-    channels = probs.shape[2]
-    try:
-        filt = cv2.ximgproc.createGuidedFilter(guide, radius, eps)
-        out = np.empty_like(probs)
-        for start in range(0, channels, 4):  # OpenCV filters up to 4 channels per call
-            chunk = np.ascontiguousarray(probs[..., start:start + 4])
-            res = filt.filter(chunk if chunk.shape[2] > 1 else chunk[..., 0])
-            out[..., start:start + 4] = res.reshape(chunk.shape)
-    except AttributeError:  # OpenCV without the contrib modules
-        from .guided import guided_filter
+def confidence(probs: np.ndarray) -> np.ndarray:
+    """Per-pixel confidence of a (h, w, C) probability map: squared margin of the top two."""
+    top2 = np.partition(probs, -2, axis=2)[..., -2:]
+    return ((top2[..., 1] - top2[..., 0]) ** 2 + CONFIDENCE_FLOOR).astype(np.float32)
 
-        out = guided_filter(guide, probs, radius, eps)
+
+def refine(guide_lo: np.ndarray, probs_lo: np.ndarray, guide_hi: np.ndarray,
+           radius: int = GUIDE_RADIUS, eps: float = GUIDE_EPS) -> np.ndarray:
+    """Coarse (h, w, C) probabilities to a partition of unity at ``guide_hi``'s size, edge-aware.
+
+    Confidence-weighted fast guided filter (see `guided.confident_guided_upsample`): region
+    boundaries move onto the image's own edges, then values are clipped to [0, 1] and
+    renormalised so that every pixel sums to exactly 1.
+    """
+    out = confident_guided_upsample(guide_lo, probs_lo, confidence(probs_lo), guide_hi, radius, eps)
     np.clip(out, 0.0, 1.0, out=out)
     total = out.sum(axis=2, keepdims=True)
-    # A pixel where every channel was clipped to 0 (cannot happen for a partition, but guard).
-    out = np.where(total > 1e-6, out / np.maximum(total, 1e-6), probs)
+    uniform = np.float32(1.0 / out.shape[2])
+    out = np.where(total > 1e-6, out / np.maximum(total, 1e-6), uniform)
     return out.astype(np.float32)

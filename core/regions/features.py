@@ -42,7 +42,7 @@ def resize_long(rgb: np.ndarray, long_side: int) -> np.ndarray:
     return cv2.resize(np.asarray(rgb, np.float32), size, interpolation=cv2.INTER_AREA)
 
 
-def grey_edge_gains(rgb: np.ndarray, p: float = 6.0, max_gain: float = 1.25) -> np.ndarray:
+def grey_edge_gains(rgb: np.ndarray, p: float = 6.0, max_gain: float = 1.15) -> np.ndarray:
     """Per-channel white-balance gains from the grey-edge hypothesis (van de Weijer et al. 2007).
 
     The average colour of image *edges* is achromatic under neutral light, so their Minkowski

@@ -97,3 +97,63 @@ def guided_upsample(guide_lo: np.ndarray, src_lo: np.ndarray, guide_hi: np.ndarr
     b_hi = cv2.resize(b, (big_w, big_h), interpolation=cv2.INTER_LINEAR).reshape(big_h, big_w, channels)
     out = _apply(a_hi, b_hi, np.asarray(guide_hi, np.float32))
     return out[..., 0] if squeeze else out
+
+
+def confident_guided_upsample(guide_lo: np.ndarray, probs_lo: np.ndarray, weight_lo: np.ndarray,
+                              guide_hi: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """Confidence-weighted fast guided filter: coarse (h, w, C) probabilities to the fine grid.
+
+    The local linear models (output = a . guide + b) are fitted by *weighted* least squares,
+    where ``weight_lo`` (h, w) is high where the coarse decision is confident and ~0 along its
+    uncertain boundary. A window straddling an object edge is therefore fitted from the confident
+    pixels on both sides, and the uncertain band takes the value its own colour implies: the
+    boundary moves onto the image edge instead of being smeared over the band (no halo either
+    side). The models are estimated on the coarse grid and applied to the full-resolution guide
+    (He and Sun 2015), so the cost is that of the coarse grid plus one pass at full size.
+    """
+    g = np.ascontiguousarray(np.moveaxis(np.asarray(guide_lo, np.float32), -1, 0))  # (3, h, w)
+    p = np.ascontiguousarray(np.moveaxis(np.asarray(probs_lo, np.float32), -1, 0))  # (C, h, w)
+    wgt = np.asarray(weight_lo, np.float32)
+    k = (2 * r + 1, 2 * r + 1)
+    blur = lambda x: cv2.blur(x, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    sw = blur(wgt) + 1e-6
+    inv_sw = 1.0 / sw
+    wg = [wgt * g[i] for i in range(3)]
+    m = [blur(wg[i]) * inv_sw for i in range(3)]
+    cov = {}
+    for i in range(3):
+        for j in range(i, 3):
+            cov[i, j] = blur(wg[i] * g[j]) * inv_sw - m[i] * m[j] + (eps if i == j else 0.0)
+    s00, s01, s02, s11, s12, s22 = cov[0, 0], cov[0, 1], cov[0, 2], cov[1, 1], cov[1, 2], cov[2, 2]
+    c00 = s11 * s22 - s12 * s12
+    c01 = s02 * s12 - s01 * s22
+    c02 = s01 * s12 - s02 * s11
+    c11 = s00 * s22 - s02 * s02
+    c12 = s01 * s02 - s00 * s12
+    c22 = s00 * s11 - s01 * s01
+    inv_det = 1.0 / (s00 * c00 + s01 * c01 + s02 * c02)
+    # Average the models of all windows covering a pixel, favouring well-supported windows.
+    support = sw
+    inv_support = 1.0 / blur(support)
+    channels = p.shape[0]
+    coef = np.empty((g.shape[1], g.shape[2], 4 * channels), np.float32)  # a0 | a1 | a2 | b
+    for c in range(channels):
+        wp = wgt * p[c]
+        mp = blur(wp) * inv_sw
+        v0 = blur(wp * g[0]) * inv_sw - m[0] * mp
+        v1 = blur(wp * g[1]) * inv_sw - m[1] * mp
+        v2 = blur(wp * g[2]) * inv_sw - m[2] * mp
+        a0 = (v0 * c00 + v1 * c01 + v2 * c02) * inv_det
+        a1 = (v0 * c01 + v1 * c11 + v2 * c12) * inv_det
+        a2 = (v0 * c02 + v1 * c12 + v2 * c22) * inv_det
+        b = mp - a0 * m[0] - a1 * m[1] - a2 * m[2]
+        for slot, x in enumerate((a0, a1, a2, b)):
+            coef[..., slot * channels + c] = x
+    coef = blur(coef * support[..., None]) * inv_support[..., None]
+    big_h, big_w = guide_hi.shape[:2]
+    coef = cv2.resize(coef, (big_w, big_h), interpolation=cv2.INTER_LINEAR)
+    hi = np.asarray(guide_hi, np.float32)
+    out = coef[..., 3 * channels:]
+    for i in range(3):
+        out += coef[..., i * channels:(i + 1) * channels] * hi[..., i:i + 1]
+    return np.ascontiguousarray(out)

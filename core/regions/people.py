@@ -15,6 +15,9 @@ not thread-safe, so calls are serialised by a lock.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -53,6 +56,10 @@ class _Models:
     """The mediapipe graphs, created on first use."""
 
     def __init__(self) -> None:
+        with _quiet_stderr():
+            self._build()
+
+    def _build(self) -> None:
         import mediapipe as mp  # lazy: ~0.5 s import
 
         sol = mp.solutions
@@ -71,6 +78,29 @@ class _Models:
         from mediapipe.python.solutions.face_mesh_connections import FACEMESH_FACE_OVAL
 
         self.oval = _oval_order(FACEMESH_FACE_OVAL)
+        # First inference of each graph logs TFLite set-up notes; get them over with here.
+        dummy = np.full((96, 96, 3), 128, np.uint8)
+        for graph in (self.segmenter, self.face_short, self.face_full, self.face_tiles, self.pose,
+                      self.mesh):
+            graph.process(dummy)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (mediapipe's C++ logging ignores Python's) while models load."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. a GUI without a console)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 _MODELS: _Models | None = None

@@ -1,0 +1,288 @@
+"""Regions: semantic masks on real photos, edge-aware refinement, local masks, the CLI."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from silverprint.cli import main as cli_main
+from silverprint.errors import ShapeError, UnknownSliderError
+from silverprint.params import SEMANTIC_REGIONS
+from silverprint.regions import (ANALYSIS_SIZE, compute_regions, guided_filter, local_masks,
+                                 local_masks_torch)
+from silverprint.regions.analysis import refine
+from silverprint.regions.labelset import IGNORE, load_label, load_labels, load_source_rgb, rasterize
+
+LABELS = Path(__file__).parent / "data" / "labels"
+KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
+if not KODAK.is_dir():
+    KODAK = Path("/work/shared/data/photos/kodak")
+SKY, PERSON, SKIN, VEG, OTHER = range(5)
+
+
+def _photo(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rgb, label index map at the analysis size) of a labelled photo."""
+    label = load_label(LABELS / f"{name}.json")
+    if label.source["kind"] == "kodak" and not (KODAK / label.source["file"]).is_file():
+        pytest.skip(f"Kodak photos not found at {KODAK} (shared data folder not mounted)")
+    rgb = load_source_rgb(label.source, KODAK)
+    return rgb, label
+
+
+@pytest.fixture(scope="module")
+def analysed() -> dict:
+    """compute_regions once per photo for the whole module (the mediapipe graphs load once)."""
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            rgb, label = _photo(name)
+            result = compute_regions(rgb)
+            cache[name] = (rgb, result, rasterize(label, result.masks.shape[1:]))
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", ["kodim21", "astronaut"])
+def test_masks_are_a_soft_partition_at_analysis_size(analysed, name):
+    rgb, result, _ = analysed(name)
+    masks = result.masks
+    assert masks.dtype == np.float32 and masks.shape[0] == len(SEMANTIC_REGIONS) == 5
+    h, w = rgb.shape[:2]
+    assert max(masks.shape[1:]) == min(ANALYSIS_SIZE, max(h, w))
+    assert masks.shape[1] / masks.shape[2] == pytest.approx(h / w, rel=0.01)
+    assert masks.min() >= 0 and masks.max() <= 1
+    np.testing.assert_allclose(masks.sum(axis=0), 1.0, atol=1e-5)
+    # Soft: some pixels are genuinely mixed (edges), not a hard label map.
+    assert np.mean((masks.max(axis=0) > 0.05) & (masks.max(axis=0) < 0.95)) > 0.001
+
+
+def test_sky_fills_the_sky_of_a_real_landscape(analysed):
+    _, result, truth = analysed("kodim21")
+    sky = result["sky"]
+    assert sky[truth == SKY].mean() > 0.85
+    assert sky[(truth != SKY) & (truth != IGNORE)].mean() < 0.1
+    assert not result.person_found and result["person"].max() < 0.05
+
+
+def test_landscape_without_people_has_no_person(analysed):
+    _, result, truth = analysed("kodim13")
+    person = result["person"] + result["skin"]
+    assert not result.person_found and result.faces == []
+    assert person.max() < 0.05
+    assert result["vegetation"][truth == VEG].mean() > 0.6
+
+
+@pytest.mark.parametrize("name", ["astronaut", "grace_hopper"])
+def test_person_and_face_on_portraits(analysed, name):
+    _, result, truth = analysed(name)
+    assert result.person_found and len(result.faces) >= 1
+    silhouette = result["person"] + result["skin"]
+    is_person = (truth == PERSON) | (truth == SKIN)
+    assert silhouette[is_person].mean() > 0.8
+    assert silhouette[(truth == OTHER)].mean() < 0.25
+    # The face is skin, and a portrait backdrop is not sky.
+    assert result["skin"][truth == SKIN].mean() > 0.6
+    assert result["sky"].mean() < 0.05
+
+
+def test_a_cat_is_not_a_person(analysed):
+    """The selfie segmenter marks most of this cat; without a face or a pose it is not trusted."""
+    _, result, _ = analysed("chelsea")
+    assert not result.person_found
+    assert (result["person"] + result["skin"]).max() < 0.05
+
+
+def test_refinement_follows_image_edges_without_halo():
+    """A coarse mask with a blurred, misplaced boundary snaps to the image edge at full size."""
+    cv2 = pytest.importorskip("cv2")
+    h, w, edge = 48, 72, 30  # coarse grid; the analysis grid is 2x
+    rng = np.random.default_rng(0)
+
+    def two_tone(hh, ww, e):
+        img = np.where(np.arange(ww)[None, :, None] < e, 0.25, 0.75) * np.ones((hh, ww, 3))
+        return (img + rng.normal(0, 0.005, img.shape)).astype(np.float32)
+
+    guide_lo, guide_hi = two_tone(h, w, edge), two_tone(2 * h, 2 * w, 2 * edge)
+    # The coarse estimate puts the boundary 1 px too far right and blurs it over 4 px.
+    ramp = np.clip((edge + 1 + 2 - np.arange(w)) / 4.0, 0, 1)[None, :].repeat(h, 0)
+    probs = np.stack([ramp, 1 - ramp], axis=-1).astype(np.float32)
+    out = refine(guide_lo, probs, guide_hi, radius=4)
+    assert out.shape == (2 * h, 2 * w, 2)
+    assert np.abs(out.sum(-1) - 1).max() < 1e-5
+    left = out[..., 0].mean(axis=0)
+    naive = cv2.resize(probs[..., 0], (2 * w, 2 * h), interpolation=cv2.INTER_LINEAR).mean(axis=0)
+    e = 2 * edge
+    assert int(np.argmax(-np.diff(left))) == e - 1    # the transition sits on the image edge
+    assert left[e - 1] - left[e] > 0.6                # ... and is a step, not a ramp
+    assert left[: e - 1].min() > 0.9                  # the region is full up to the edge
+    assert left[e + 4:].max() < 0.15                  # little leaks past it
+    assert left[e:].sum() < 0.6 * naive[e:].sum()      # far less than plain upsampling leaks
+    assert naive[e + 2] > 0.5                         # which halos well past the edge
+
+
+def test_sky_edge_over_textured_ground_is_sharp():
+    """End to end on a synthetic photo: smooth blue sky above textured green foliage."""
+    h, w, horizon = 192, 288, 80
+    rng = np.random.default_rng(1)
+    img = np.empty((h, w, 3), np.float32)
+    ys = np.linspace(0, 1, horizon)[:, None, None]
+    img[:horizon] = np.array([0.35, 0.55, 0.9]) + ys * np.array([0.25, 0.2, 0.05])  # sky gradient
+    leaves = rng.random((h - horizon, w, 1)) * 0.35 + 0.1
+    img[horizon:] = leaves * np.array([0.6, 1.0, 0.35])
+    result = compute_regions(img)
+    sky, veg = result["sky"], result["vegetation"]
+    assert sky[: horizon - 3].mean() > 0.9 and sky[: horizon - 6].min() > 0.5
+    assert sky[horizon + 3:].max() < 0.1
+    assert veg[horizon + 6:].mean() > 0.7
+
+
+def test_guided_filter_matches_reference_and_keeps_constants():
+    cv2 = pytest.importorskip("cv2")
+    rng = np.random.default_rng(2)
+    guide = rng.random((40, 50, 3)).astype(np.float32)
+    src = rng.random((40, 50, 2)).astype(np.float32)
+    ours = guided_filter(guide, src, 3, 1e-3)
+    ref = cv2.ximgproc.guidedFilter(guide, src, 3, 1e-3)
+    np.testing.assert_allclose(ours[4:-4, 4:-4], ref[4:-4, 4:-4], atol=1e-4)
+    flat = guided_filter(guide, np.full((40, 50), 0.3, np.float32), 3, 1e-3)
+    np.testing.assert_allclose(flat, 0.3, atol=1e-5)
+
+
+def test_compute_regions_rejects_non_images():
+    with pytest.raises(ShapeError):
+        compute_regions(np.zeros((10, 10), np.float32))
+
+
+# ------------------------------------------------------------------------------------ local masks
+
+
+def test_graduated_filter_geometry():
+    rgb = np.zeros((100, 150, 3), np.float32)
+    (top_down,) = local_masks([{"kind": "graduated", "x": 0.5, "y": 0.5, "angle": 0, "feather": 0.2}], rgb)
+    assert top_down.shape == (100, 150) and top_down.dtype == np.float32
+    assert top_down[:35].min() == pytest.approx(1.0) and top_down[65:].max() == pytest.approx(0.0)
+    assert top_down[49:51].mean() == pytest.approx(0.5, abs=0.05)
+    assert np.all(np.diff(top_down[:, 0]) <= 0)  # monotone fade
+    (bottom_up,) = local_masks([{"kind": "graduated", "x": 0.5, "y": 0.5, "angle": 180, "feather": 0.2}], rgb)
+    np.testing.assert_allclose(bottom_up, top_down[::-1], atol=1e-5)
+    (side,) = local_masks([{"kind": "graduated", "x": 0.5, "y": 0.5, "angle": 90, "feather": 0.1}], rgb)
+    assert side[:, -10:].min() == pytest.approx(1.0) and side[:, :10].max() == pytest.approx(0.0)
+
+
+def test_radial_filter_and_invert():
+    rgb = np.zeros((120, 120, 3), np.float32)
+    geo = {"kind": "radial", "x": 0.5, "y": 0.5, "width": 0.5, "height": 0.25, "angle": 0, "feather": 0.3}
+    inside, outside = local_masks([dict(geo, invert=0), dict(geo, invert=1)], rgb)
+    assert inside[60, 60] == pytest.approx(1.0) and inside[5, 5] == 0.0
+    assert inside[60, 35] > 0.5 and inside[35, 60] < 0.01  # wide, not tall
+    np.testing.assert_allclose(outside, 1 - inside, atol=1e-6)
+    (turned,) = local_masks([dict(geo, angle=90, invert=0)], rgb)
+    assert turned[35, 60] > 0.5 and turned[60, 35] < 0.01  # now tall, not wide
+
+
+def test_control_point_selects_similar_colours_near_it():
+    rgb = np.zeros((80, 80, 3), np.float32)
+    rgb[:, :40] = (0.8, 0.2, 0.1)   # red half (the point sits here)
+    rgb[:, 40:] = (0.1, 0.3, 0.8)   # blue half
+    item = {"kind": "point", "x": 0.3, "y": 0.5, "radius": 0.5, "similarity": 50}
+    (mask,) = local_masks([item], rgb)
+    assert mask[40, 24] > 0.95               # under the point
+    assert mask[40, 36] > 0.5                # same colour, inside the radius
+    assert mask[40, 44] < 0.01               # other colour, equally close
+    assert mask[0, 0] < mask[40, 30]         # falls off with distance
+    (loose,) = local_masks([dict(item, similarity=0)], rgb)
+    (tight,) = local_masks([dict(item, similarity=100)], rgb)
+    assert loose[40, 44] > tight[40, 44]
+
+
+def test_unknown_local_kind_is_a_clear_error():
+    with pytest.raises(UnknownSliderError, match="unknown local adjustment kind"):
+        local_masks([{"kind": "lasso"}], np.zeros((4, 4, 3), np.float32))
+
+
+LOCALS = [
+    {"kind": "graduated", "x": 0.4, "y": 0.45, "angle": 25, "feather": 0.3},
+    {"kind": "radial", "x": 0.55, "y": 0.5, "width": 0.6, "height": 0.4, "angle": -30,
+     "feather": 0.4, "invert": 0.3},
+    {"kind": "point", "x": 0.5, "y": 0.5, "radius": 0.4, "similarity": 30},
+]
+
+
+def test_torch_local_masks_equal_numpy_and_the_renderer():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    rgb = rng.random((24, 36, 3)).astype(np.float32)
+    ref = local_masks(LOCALS, rgb)
+    tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).double()
+    ours = local_masks_torch(LOCALS, tensor)
+    assert ours.shape == (1, 3, 24, 36)
+    np.testing.assert_allclose(ours[0].numpy(), ref, atol=1e-5)
+    from silverprint.render import spatial
+    from silverprint.render.tensors import GEOMETRY_NAMES
+
+    for item, mask in zip(LOCALS[:2], ref):
+        geometry = torch.tensor([item[n] for n in GEOMETRY_NAMES[item["kind"]]], dtype=torch.float64)
+        theirs = getattr(spatial, f"{item['kind']}_mask")(geometry, 24, 36, 0, 24)
+        np.testing.assert_allclose(theirs.numpy(), mask, atol=1e-5)
+
+
+@pytest.mark.grad
+def test_torch_local_masks_are_differentiable_in_geometry():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    rgb = torch.from_numpy(rng.random((1, 3, 10, 12))).double()
+    names = {"graduated": ("y", "angle", "feather"), "radial": ("x", "width", "feather"),
+             "point": ("x", "radius", "similarity")}
+    for item in LOCALS:
+        free = names[item["kind"]]
+        start = torch.tensor([float(item[n]) for n in free], dtype=torch.float64, requires_grad=True)
+
+        def f(values, item=item, free=free):
+            geo = dict(item, **{n: values[i] for i, n in enumerate(free)})
+            return local_masks_torch([geo], rgb)
+
+        assert torch.autograd.gradcheck(f, (start,), eps=1e-6, atol=1e-4, fast_mode=True)
+        f(start).sum().backward()
+        assert torch.all(start.grad.abs() > 0), item["kind"]
+
+
+# ---------------------------------------------------------------------------------- labels, CLI
+
+
+def test_labelled_set_is_complete_and_renders():
+    labels = load_labels(LABELS)
+    assert len(labels) >= 12
+    present = {r: sum(any(s[0] == r for s in lab.shapes) for lab in labels) for r in ("sky", "person", "vegetation")}
+    assert min(present.values()) >= 4
+    assert any(not lab.shapes for lab in labels)  # photos without any region too
+    for lab in labels:
+        assert lab.source["kind"] in ("kodak", "skimage", "matplotlib") and lab.source.get("origin")
+        index = rasterize(lab, (lab.size[1] // 4, lab.size[0] // 4))
+        assert set(np.unique(index)) <= {0, 1, 2, 3, 4, IGNORE}
+
+
+def test_regions_cli_writes_one_png_per_region(tmp_path, capsys):
+    src = KODAK / "kodim21.png"
+    if not src.is_file():
+        pytest.skip(f"Kodak photos not found at {KODAK}")
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    out = tmp_path / "masks"
+    code = cli_main(["regions", str(bad), str(src), "--out-dir", str(out)])
+    assert code == 2  # the bad file fails, the good one is still processed
+    err = capsys.readouterr().err
+    assert "broken.jpg" in err and err.count("\n") == 1
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(f"kodim21_{r}.png" for r in SEMANTIC_REGIONS)
+    stack = []
+    for region in SEMANTIC_REGIONS:
+        with Image.open(out / f"kodim21_{region}.png") as im:
+            assert im.mode == "L" and im.size == (768, 512)
+            stack.append(np.asarray(im, np.float32) / 255)
+    total = np.sum(stack, axis=0)
+    assert np.abs(total - 1).max() < 0.03  # quantised partition of unity
+    assert stack[0][:100].mean() > 0.8     # kodim21's sky is in the top rows
