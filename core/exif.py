@@ -81,9 +81,27 @@ def from_pillow(exif_obj) -> bytes | None:
             ifd = {}
         if ifd:
             out[sub] = dict(ifd)
-    if len(out) <= 1:
-        return None
+    if len(out) <= 1 and out[0x0112] == 1:
+        return None  # nothing worth carrying (an orientation alone still has to reach the loader)
     return strip_header(out.tobytes())
+
+
+def implies_adobe_rgb(blob: bytes | None) -> bool:
+    """True for the DCF convention of cameras set to Adobe RGB that embed no ICC profile:
+    ColorSpace = Uncalibrated (0xFFFF) with the interoperability index "R03"."""
+    if not blob:
+        return False
+    from PIL import Image
+
+    try:
+        ex = Image.Exif()
+        ex.load(blob)
+        if ex.get_ifd(0x8769).get(0xA001) != 0xFFFF:
+            return False
+        index = ex.get_ifd(0xA005).get(1, "")
+        return str(index).strip("\0 ").upper() == "R03"
+    except Exception:
+        return False
 
 
 #: exifread names -> (EXIF tag, IFD) for the RAW metadata worth carrying into an output.

@@ -140,6 +140,13 @@ def build_rgb_profile(description: str, primaries: tuple[tuple[float, float], ..
 ADOBE_RGB_PRIMARIES = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06))
 DISPLAY_P3_PRIMARIES = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))
 SRGB_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
+ADOBE_RGB_NAME = "Adobe RGB (1998) compatible"
+
+
+@lru_cache(maxsize=1)
+def adobe_rgb_profile() -> bytes:
+    """Adobe RGB (1998) primaries, D65, gamma 563/256: for cameras that only say so in EXIF."""
+    return build_rgb_profile(ADOBE_RGB_NAME, ADOBE_RGB_PRIMARIES, gamma=563 / 256)
 
 
 # --------------------------------------------------------------------------- reader

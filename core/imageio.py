@@ -246,8 +246,12 @@ def _finish(src: _Source, dec: _Decoded, preview: int | None) -> Photo:
     icc_name = dec.icc_done or SRGB_ASSUMED
     bit_depth = dec.bit_depth
     notes = list(dec.notes)
-    if dec.icc_done is None and dec.icc:
-        pixels, icc_name, bit_depth, note = _convert_icc(pixels, dec.icc, bit_depth)
+    profile = dec.icc
+    if dec.icc_done is None and not profile and exif_.implies_adobe_rgb(exif):
+        profile = icc.adobe_rgb_profile()
+        notes.append("no ICC profile; EXIF marks the photo as Adobe RGB (DCF 'R03')")
+    if dec.icc_done is None and profile:
+        pixels, icc_name, bit_depth, note = _convert_icc(pixels, profile, bit_depth)
         if note:
             notes.append(note)
     pixels = _orient(pixels, orientation)

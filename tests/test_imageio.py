@@ -548,3 +548,25 @@ def test_previews_of_raw_and_16bit_files(tmp_path):
     cv2.imwrite(str(png), (arr.astype(np.uint16) * 257)[..., ::-1])
     prev = imageio.load_preview(png, 80)
     assert prev.size == (80, 60) and prev.bit_depth == 16
+
+
+def test_camera_adobe_rgb_without_profile_is_recognised(tmp_path):
+    """Cameras set to Adobe RGB write no ICC profile, only ColorSpace=Uncalibrated + 'R03'."""
+    codes = _patches(255)
+    ex = Image.Exif()
+    ex.load(fx.exif_block())
+    ex[0x8769] = {**ex.get_ifd(0x8769), 0xA001: 0xFFFF, 0xA005: {1: "R03"}}
+    path = save_pil(tmp_path / "_DSC0001.png", codes, exif=ex.tobytes())
+    photo = imageio.load_image(path)
+    assert photo.icc_name == icc.ADOBE_RGB_NAME
+    assert np.abs(photo.rgb - fx.adobe_to_srgb(codes, 255)).max() < 1.6 / 255
+    plain = save_pil(tmp_path / "plain.png", codes, exif=fx.exif_block())
+    np.testing.assert_array_equal(imageio.load_image(plain).pixels, codes)  # sRGB: untouched
+
+
+def test_tiff_orientation_alone_is_applied(tmp_path):
+    arr = fx.kodak(22, (64, 40))
+    path = tmp_path / "o.tif"
+    tifffile.imwrite(path, arr, photometric="rgb", extratags=[(274, "H", 1, 6, True)])
+    photo = imageio.load_image(path)
+    np.testing.assert_array_equal(photo.pixels, np.rot90(arr, -1))
