@@ -30,9 +30,22 @@ def strip_header(blob: bytes | None) -> bytes | None:
     return blob or None
 
 
-def reset_orientation(blob: bytes | None) -> tuple[bytes | None, int]:
+def _entries(buf: bytes, e: str, ifd: int):
+    """(entry offset, tag, type, count) for each entry of the IFD at `ifd`; checks bounds."""
+    (count,) = struct.unpack_from(e + "H", buf, ifd)
+    if ifd + 2 + 12 * count + 4 > len(buf):
+        raise ValueError("IFD outside the block")
+    for i in range(count):
+        off = ifd + 2 + 12 * i
+        tag, typ, n = struct.unpack_from(e + "HHI", buf, off)
+        yield off, tag, typ, n
+
+
+def reset_orientation(blob: bytes | None, *, srgb: bool = False) -> tuple[bytes | None, int]:
     """Return (EXIF with Orientation set to 1 and the thumbnail IFD unlinked, old orientation).
 
+    With `srgb` (for outputs, which are sRGB or grey with the sRGB curve) the Exif ColorSpace is
+    set to sRGB too, so that a camera's "Adobe RGB" marking does not outlive the conversion.
     The block is patched in place rather than re-serialised, so maker notes and every other tag
     keep their exact bytes and offsets. An unparseable block is dropped (orientation 1).
     """
@@ -44,18 +57,25 @@ def reset_orientation(blob: bytes | None) -> tuple[bytes | None, int]:
         if struct.unpack_from(e + "H", blob, 2)[0] != 42:
             raise ValueError("bad TIFF magic")
         (ifd0,) = struct.unpack_from(e + "I", blob, 4)
-        (count,) = struct.unpack_from(e + "H", blob, ifd0)
-        if ifd0 + 2 + 12 * count + 4 > len(blob):
-            raise ValueError("IFD0 outside the block")
         buf = bytearray(blob)
         orientation = 1
-        for i in range(count):
-            off = ifd0 + 2 + 12 * i
-            tag, typ, n = struct.unpack_from(e + "HHI", buf, off)
+        exif_ifd = None
+        end = ifd0 + 2
+        for off, tag, typ, n in _entries(buf, e, ifd0):
+            end = off + 12
             if tag == 0x0112 and typ == 3 and n == 1:
                 (orientation,) = struct.unpack_from(e + "H", buf, off + 8)
                 struct.pack_into(e + "H", buf, off + 8, 1)
-        struct.pack_into(e + "I", buf, ifd0 + 2 + 12 * count, 0)
+            elif tag == 0x8769 and n == 1:
+                (exif_ifd,) = struct.unpack_from(e + "I", buf, off + 8)
+        struct.pack_into(e + "I", buf, end, 0)  # no IFD1: its thumbnail shows the colour original
+        if srgb and exif_ifd:
+            try:
+                for off, tag, typ, n in _entries(buf, e, exif_ifd):
+                    if tag == 0xA001 and typ == 3 and n == 1:
+                        struct.pack_into(e + "H", buf, off + 8, 1)
+            except (ValueError, struct.error):
+                pass  # a broken Exif IFD is the reader's problem; IFD0 is sound
         return bytes(buf), orientation if 1 <= orientation <= 8 else 1
     except (ValueError, struct.error):
         return None, 1

@@ -70,7 +70,7 @@ def save_image(path: str | os.PathLike, image: np.ndarray, fmt: str | None = Non
     profile = _icc_bytes(icc)
     if exif is not None and not isinstance(exif, (bytes, bytearray)):
         exif = exif.tobytes()  # a Pillow Image.Exif
-    exif_blob, _ = exif_.reset_orientation(bytes(exif) if exif else None)
+    exif_blob, _ = exif_.reset_orientation(bytes(exif) if exif else None, srgb=True)
     writer = {"png16": _write_png16, "tiff16": _write_tiff16, "jpeg": _write_jpeg}[fmt]
     _atomic_write(dst, lambda f: writer(f, arr, profile, exif_blob))
     return dst

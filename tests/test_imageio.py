@@ -562,6 +562,9 @@ def test_camera_adobe_rgb_without_profile_is_recognised(tmp_path):
     assert np.abs(photo.rgb - fx.adobe_to_srgb(codes, 255)).max() < 1.6 / 255
     plain = save_pil(tmp_path / "plain.png", codes, exif=fx.exif_block())
     np.testing.assert_array_equal(imageio.load_image(plain).pixels, codes)  # sRGB: untouched
+    out = imageio.save_image(tmp_path / "bw.png", photo.rgb.mean(axis=2), "png16", exif=photo.exif)
+    assert exif_tags(out)["EXIF ColorSpace"] == "sRGB"  # the output is no longer Adobe RGB
+    assert imageio.load_image(out).icc_name == icc.GREY_PROFILE_NAME
 
 
 def test_tiff_orientation_alone_is_applied(tmp_path):
