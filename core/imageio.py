@@ -549,8 +549,8 @@ def _decode_tiff(src: _Source, max_pixels: int, preview: int | None) -> _Decoded
             icc_bytes = bytes(icc_tag.value) if icc_tag is not None else None
             photometric = int(page.photometric)
             dtype = np.dtype(page.dtype) if page.dtype is not None else None
-            plain = photometric in (1, 2) and dtype in (np.dtype(np.uint8), np.dtype(np.uint16),
-                                                          np.dtype(np.float32))
+            plain = photometric in (0, 1, 2) and dtype is not None and (
+                dtype in (np.dtype(np.uint8), np.dtype(np.uint16)) or dtype.kind == "f")
             if plain:
                 try:
                     arr = page.asarray()
@@ -566,6 +566,8 @@ def _decode_tiff(src: _Source, max_pixels: int, preview: int | None) -> _Decoded
                             and not _has_alpha(page):
                         arr = arr[..., :3]
                     bits = 8 if arr.dtype == np.uint8 else 16 if arr.dtype == np.uint16 else 32
+                    if arr.dtype.kind == "f":
+                        arr = arr.astype(np.float32, copy=False)  # float16 / float64 TIFFs
                     return _Decoded(arr, icc_bytes, exif, bits)
     # Palette, CMYK, YCbCr/JPEG-in-TIFF and the like: Pillow (libtiff), 8 bits.
     with src.open() as f:
