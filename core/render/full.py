@@ -120,16 +120,27 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         base_small = engine.blur_base(small, mask_t, local_t, refs, prep) if prep.structure else None
         out = np.empty((height, width, 3) if prep.toning is not None else (height, width), dtype=np.float32)
         rows = max(1, (tile_pixels or TILE_PIXELS) // max(width, 1))
+        fast = _FastBands(rgb, prep, mask_t, height, width) if dev.type == "cpu" else None
         for start in range(0, height, rows):
             stop = min(height, start + rows)
-            disp, lin = _band_tensors(rgb[start:stop], dev, need_display)
-            feat = engine.Features(lin=lin, rgb=disp if prep.needs_points else None, basis=None)
-            if prep.needs_hue:
-                feat = engine.features(disp, need_hue=True, need_rgb=prep.needs_points, lin=lin)
             ids = _active_regions(mask_t, height, start, stop)
-            m = spatial.resize_rows(mask_t[:, ids], height, width, start, stop)
-            local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
-            d, k = engine.shade(feat, m, ids, local, prep)
+            if fast is not None:
+                d, k, disp, feat = fast.shade(rgb[start:stop], ids, start, stop)
+                if d is None:  # finished in NumPy: nothing spatial left to do
+                    out[start:stop] = k
+                    continue
+            else:
+                disp, lin = _band_tensors(rgb[start:stop], dev, need_display)
+                feat = engine.Features(lin=lin, rgb=disp if prep.needs_points else None, basis=None)
+                if prep.needs_hue:
+                    feat = engine.features(disp, need_hue=True, need_rgb=prep.needs_points, lin=lin)
+                m = spatial.resize_rows(mask_t[:, ids], height, width, start, stop)
+                local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
+                d, k = engine.shade(feat, m, ids, local, prep)
+            if fast is not None and prep.local:
+                local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
+                d, k = engine.apply_locals(d, k, feat, local, prep)
+                d = engine.apply_curve(d, prep)
             base = spatial.resize_rows(base_small, height, width, start, stop) if base_small is not None else None
             result = engine.finish(d, k, base, prep, height, width, start, stop)[0]
             if result.shape[0] == 3:
@@ -137,3 +148,62 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
             else:
                 out[start:stop] = result[0].cpu().numpy()
     return out
+
+
+class _FastBands:
+    """Steps 1–3 (and 5 when there are no local adjustments) of a band through `fastcpu`."""
+
+    def __init__(self, rgb: np.ndarray, prep: engine.Prepared, masks: torch.Tensor, height: int, width: int):
+        from . import fastcpu
+
+        self.fc = fastcpu
+        self.prep = prep
+        self.integer = rgb.dtype in (np.uint8, np.uint16)
+        bits = 8 if rgb.dtype == np.uint8 else 16
+        self.display_table, linear = (t.numpy() for t in _decode_tables(bits, torch.device("cpu"))) \
+            if self.integer else (None, None)
+        self.tables = fastcpu.FastTables(prep, linear)
+        self.masks = fastcpu.MaskRows(masks, height, width)
+        self.spatial_left = (prep.structure or prep.vignette is not None or prep.grain is not None
+                             or prep.toning is not None)
+
+    def _display(self, band: np.ndarray) -> np.ndarray:
+        if band.dtype == np.uint8:
+            return cv2_lut(band, self.display_table)
+        if band.dtype == np.uint16:
+            return self.display_table[band]
+        return np.ascontiguousarray(band, dtype=np.float32)
+
+    def shade(self, band: np.ndarray, ids: list[int], start: int, stop: int):
+        """``(d, k, display tensor, features)`` as tensors, or ``(None, final array, None, None)``."""
+        fc, prep = self.fc, self.prep
+        lin_t = None
+        if self.integer:
+            pos = fc.base_position(band, self.tables)
+        else:
+            _, lin_t = _band_tensors(band, torch.device("cpu"), False)
+            pos = fc.position_from_linear(lin_t, self.tables)
+        display = self._display(band) if (prep.needs_hue or prep.needs_points) else None
+        hue = fc.hue_planes(display) if self.tables.bands is not None else None
+        d, k = fc.shade_regions(pos, hue, self.masks.band(ids, start, stop), ids, self.tables)
+        if not prep.local:
+            d = fc.apply_curve(d, self.tables)
+            if not self.spatial_left:
+                return None, np.clip(d, 0.0, 1.0, out=d), None, None
+        disp_t = feat = None
+        if prep.local:
+            disp_t = None if display is None else torch.from_numpy(display).permute(2, 0, 1).unsqueeze(0)
+            if lin_t is None:
+                _, lin_t = _band_tensors(band, torch.device("cpu"), False)
+            feat = engine.Features(lin=lin_t, rgb=disp_t, basis=None)
+            if prep.needs_hue:
+                feat = engine.features(disp_t, need_hue=True, need_rgb=prep.needs_points, lin=lin_t)
+        d_t = torch.from_numpy(d)[None, None]
+        k_t = None if k is None else torch.from_numpy(k)[None, None]
+        return d_t, k_t, disp_t, feat
+
+
+def cv2_lut(band: np.ndarray, table: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.LUT(band, table.astype(np.float32))
