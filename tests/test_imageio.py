@@ -613,3 +613,21 @@ def test_mutated_files_give_a_photo_or_a_bad_input_error(tmp_path):
                 assert photo.pixels.ndim == 3 and photo.pixels.shape[2] == 3
                 outcomes["ok"] += 1
     assert outcomes["bad"] > 20  # the mutations do break files: the check is not vacuous
+
+
+def test_icc_reader_on_profiles_made_elsewhere():
+    """LittleCMS's own sRGB (ICC v4, parametric curves) reads as sRGB; ours round-trip."""
+    lcms_srgb = icc.parse_profile(icc.srgb_profile())
+    assert lcms_srgb.colour_space == "RGB" and icc.is_srgb(lcms_srgb)
+    x = np.linspace(0, 1, 65536)
+    assert np.abs(lcms_srgb.curves[1] - fx.srgb_decode(x)).max() < 1e-3
+    adobe = icc.parse_profile(icc.adobe_rgb_profile())
+    assert adobe.description == icc.ADOBE_RGB_NAME and not icc.is_srgb(adobe)
+    assert np.abs(adobe.curves[0] - x ** (563 / 256)).max() < 1e-3
+    grey = icc.parse_profile(icc.grey_profile())
+    assert grey.colour_space == "GRAY" and icc.is_srgb(grey)
+    with pytest.raises(ValueError):
+        icc.parse_profile(b"not a profile" * 20)
+    if A98.is_file():  # ghostscript's Adobe RGB: same matrix as ours to ICC precision
+        gs = icc.parse_profile(A98.read_bytes())
+        assert np.abs(gs.matrix - adobe.matrix).max() < 2e-3
