@@ -29,7 +29,7 @@ _EMB_INPUTS = [("face_count", 0.0, 1.0), ("skin_area", 0.0, 0.05), ("person_area
                ("key_ev", -1.0, 1.5)]
 _EMB_AXES = {
     #              face  skin person  sky   veg  detail  key
-    "people":    [0.5,  0.5,  0.25,  0.0,  0.0,  0.0,   0.0],
+    "people":    [0.25, 0.5,  0.25,  0.0,  0.0,  0.0,   0.0],
     "nature":    [0.0,  0.0,  0.0,   0.6,  0.6,  0.0,   0.0],
     "built":     [0.0,  0.0,  0.0,   0.0, -0.5,  1.0,   0.0],
     "dark":      [0.0,  0.0,  0.0,   0.0,  0.0,  0.0,  -1.0],
@@ -111,8 +111,8 @@ def silver() -> Style:
     # A classic panchromatic print through a light yellow filter: skies a touch deeper, skin a
     # touch brighter, a gentle print contrast. Portraits get smoother skin; landscapes deeper sky.
     base = _params(
-        {"red": 10, "orange": 15, "yellow": 10, "aqua": -10, "blue": -20, "contrast": 15,
-         "highlights": -10, "shadows": 10, "whites": 5, "blacks": -5, "structure": 10},
+        {"red": 10, "orange": 15, "yellow": 10, "aqua": -15, "blue": -30, "contrast": 20,
+         "highlights": -15, "shadows": 10, "whites": 8, "blacks": -8, "structure": 15},
         skin={"orange": 10, "structure": -10})
     subjects = {
         "portrait": {"skin.structure": -15, "skin.exposure": 0.1, "all.contrast": -5},
@@ -129,21 +129,23 @@ def silver() -> Style:
 def red_filter_landscape() -> Style:
     # A red filter on the lens: blue sky goes near black, white clouds pop, foliage and stone go
     # bright. A grey (unsaturated) sky is untouched by any filter, so it is darkened by exposure
-    # instead, in proportion to how bright it is; a graduated filter deepens the top of the frame
-    # only as strongly as there is sky.
+    # instead, in proportion to how bright it is (at most 0.5 EV: a mask-based darkening of a
+    # white sky beyond that shows the mask edge around the subject); a graduated filter deepens
+    # the top of the frame only as strongly as there is sky.
     base = _params(
-        {"red": 60, "orange": 45, "yellow": 35, "green": 10, "aqua": -50, "blue": -70, "purple": -30,
+        {"red": 50, "orange": 40, "yellow": 30, "green": 10, "aqua": -60, "blue": -90, "purple": -40,
          "contrast": 25, "highlights": -10, "structure": 20},
-        sky={"blue": -20, "contrast": 15, "structure": 15},
-        vegetation={"yellow": 20, "green": 25},
+        sky={"blue": -10, "aqua": -30, "contrast": 15, "structure": 15},
+        vegetation={"yellow": 30, "green": 40},
         skin={"red": -30, "orange": -25, "structure": -15},
+        glob={"mix_red": 60, "mix_green": 35, "mix_blue": 5},
         local=[{"kind": "graduated", "y": 0.3, "feather": 0.35}])
     decoder = _decoder([
-        ("sky.exposure", {"sky_lum": -1.2, "sky_sat": 0.6}, -0.2, (-0.8, 0.0)),
+        ("sky.exposure", {"sky_lum": -0.8, "sky_sat": 0.6}, -0.2, (-0.5, 0.0)),
         ("local0.exposure", {"sky_area": -1.8}, 0.0, (-0.6, 0.0)),
     ], {"sky_lum": 0.55, "sky_sat": 0.3})
     subjects = {"portrait": {"skin.exposure": 0.1}, "night": {"all.contrast": -10}}
-    return _style("red-filter-landscape", "Red-filter landscape: near-black blue skies, bright "
+    return _style("red-filter-landscape", "Red-filter landscape: dark dramatic skies, bright "
                   "clouds and foliage, strong contrast.", base, subjects, decoder)
 
 
@@ -152,11 +154,11 @@ def luminous_portrait() -> Style:
     # the bright, smooth skin of a portrait print. Hair and clothes keep their texture. A face
     # darker than the photo's own median (backlight) is lifted toward it.
     base = _params(
-        {"red": 20, "orange": 30, "yellow": 10, "blue": -5, "contrast": -5, "highlights": -15,
+        {"red": 25, "orange": 30, "yellow": 10, "blue": -10, "contrast": 5, "highlights": -15,
          "shadows": 15, "structure": -5},
-        skin={"orange": 25, "red": 15, "exposure": 0.15, "structure": -35, "contrast": -10},
+        skin={"orange": 30, "red": 20, "exposure": 0.25, "structure": -35, "contrast": -15},
         person={"structure": 10},
-        glob={"vignette": -20, "vignette_midpoint": 40, "vignette_feather": 70})
+        glob={"vignette": -25, "vignette_midpoint": 40, "vignette_feather": 70})
     decoder = _decoder([("skin.exposure", {"lum_p50": 0.8, "skin_lum": -0.8}, 0.0, (0.0, 0.5))])
     subjects = {"landscape": {"sky.blue": -10}, "night": {"all.shadows": 10}}
     return _style("luminous-portrait", "Luminous portrait: bright, smooth skin, soft contrast, "
@@ -193,13 +195,15 @@ def noir() -> Style:
 
 
 def high_key() -> Style:
-    # Bright and airy; exposure is set by the photo's median so a dark photo is lifted more than a
-    # bright one (and a bright one is not blown); highlights are held back to keep their detail.
+    # Bright and airy; exposure is set by the photo's mean brightness and by how close its
+    # highlights already are to white, so a dark photo is lifted more than a bright one and a
+    # bright backdrop is not blown; highlights are held back to keep their detail.
     base = _params(
-        {"exposure": 0.5, "contrast": -25, "highlights": -35, "shadows": 45, "blacks": 25,
-         "whites": 15, "structure": -10},
+        {"exposure": 0.5, "contrast": -10, "highlights": -40, "shadows": 35, "blacks": 5,
+         "whites": 10, "structure": -5},
         skin={"structure": -15})
-    decoder = _decoder([("all.exposure", {"lum_p50": -2.0}, 0.0, (-0.5, 0.7))], {"lum_p50": 0.45})
+    decoder = _decoder([("all.exposure", {"lum_mean": -1.5, "lum_p95": -1.5}, 0.0, (-0.6, 0.5))],
+                       {"lum_mean": 0.45, "lum_p95": 0.85})
     return _style("high-key", "High-key: bright and airy, low contrast, clean whites and soft open "
                   "shadows.", base, {"portrait": {"skin.exposure": 0.1}}, decoder)
 
@@ -218,9 +222,10 @@ def tri_x_like() -> Style:
 def hp5_like() -> Style:
     # A softer, wider-latitude film: long gentle toe, open shadows, fine even grain.
     base = _params(
-        {"contrast": 5, "shadows": 15, "highlights": -10, "structure": 5},
-        glob={"mix_red": 26, "mix_green": 64, "mix_blue": 10, "curve": s_curve(0.2, gamma=0.95),
-              "grain": 25, "grain_size": 40, "grain_seed": 5})
+        {"contrast": -5, "shadows": 25, "highlights": -15, "structure": 5},
+        glob={"mix_red": 30, "mix_green": 60, "mix_blue": 10,
+              "curve": s_curve(0.3, lift=0.015, gamma=0.95), "grain": 30, "grain_size": 45,
+              "grain_seed": 5})
     return _style("hp5-like", "HP5-like film: soft and wide tonal range, open shadows, fine even "
                   "grain.", base)
 
@@ -229,9 +234,10 @@ def cinematic() -> Style:
     # For video: a matte toe (lifted blacks) and a soft shoulder, mild mid contrast, no grain (no
     # frame-to-frame grain flicker) and only a very mild key compensation so exposure is stable.
     base = _params(
-        {"contrast": 10, "highlights": -25, "shadows": 10, "red": 10, "orange": 10, "blue": -10},
+        {"exposure": -0.15, "contrast": 20, "highlights": -30, "shadows": 10, "red": 10,
+         "orange": 10, "blue": -10},
         skin={"structure": -10},
-        glob={"curve": s_curve(0.25, lift=0.045, drop=0.03), "vignette": -15,
+        glob={"curve": s_curve(0.3, lift=0.06, drop=0.04), "vignette": -20,
               "vignette_midpoint": 45, "vignette_feather": 80})
     decoder = _decoder([("all.exposure", {"lum_mean": -0.8}, 0.0, (-0.3, 0.3))], {"lum_mean": 0.42})
     return _style("cinematic", "Cinematic (video-safe): soft contrast, matte blacks, gentle "
@@ -243,7 +249,7 @@ def selenium() -> Style:
     # highlights left almost neutral.
     base = _params(
         {"contrast": 15, "blacks": -15, "structure": 10, "orange": 10, "blue": -10},
-        glob={"tone_shadow_hue": 320, "tone_shadow_sat": 20, "tone_highlight_hue": 40,
+        glob={"tone_shadow_hue": 335, "tone_shadow_sat": 14, "tone_highlight_hue": 40,
               "tone_highlight_sat": 4, "tone_balance": -30})
     return _style("selenium", "Selenium-toned print: rich blacks with a cool purple-brown cast in "
                   "the shadows (toned).", base)
