@@ -640,12 +640,16 @@ def _decode_raw(src: _Source, max_pixels: int, preview: int | None, *,
     with raw:
         sizes = raw.sizes
         _check_size(src, int(sizes.width), int(sizes.height), max_pixels)
+        _check_size(src, int(sizes.raw_width), int(sizes.raw_height), max_pixels)
         try:
             raw.unpack()
             rgb = raw.postprocess(use_camera_wb=True, output_bps=16,
                                   output_color=rawpy.ColorSpace.sRGB, gamma=(2.4, 12.92),
                                   half_size=preview is not None
                                   and preview * 2 <= max(sizes.width, sizes.height))
+        except (rawpy.LibRawTooBigError, rawpy.LibRawUnsufficientMemoryError,
+                rawpy.LibRawMemPoolOverflowError):
+            raise src.fail("camera RAW too large for LibRaw's memory limit") from None
         except rawpy.LibRawError as exc:
             raise src.fail(f"truncated or corrupt camera RAW data ({_short(exc)})") from None
     with src.open() as f:
