@@ -417,6 +417,7 @@ def _pil_image_class(kind: str):
 
 def _png_scan(stream: BinaryIO, src: _Source) -> tuple[int, int, bytes | None]:
     """Walk the PNG chunk list: (bit depth, colour type, eXIf data); missing IEND = truncated."""
+    size = _stream_size(stream)
     stream.seek(8)
     exif = None
     bit_depth = colour_type = -1
@@ -442,7 +443,7 @@ def _png_scan(stream: BinaryIO, src: _Source) -> tuple[int, int, bytes | None]:
             return bit_depth, colour_type, exif
         here = stream.tell()
         stream.seek(length + 4, 1)
-        if stream.tell() != here + length + 4 or here + length + 4 > _stream_size(stream):
+        if stream.tell() != here + length + 4 or here + length + 4 > size:
             raise src.fail("truncated PNG: a chunk runs past the end of the file")
 
 

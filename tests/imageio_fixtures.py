@@ -101,6 +101,24 @@ def write_dng(path: Path, rgb: np.ndarray, *, orientation: int = 1, date: str = 
     The camera space is linear sRGB (ColorMatrix1 = XYZ->sRGB), so LibRaw should give back the
     photo itself: a strong check of the whole RAW path.
     """
+    path.write_bytes(dng_bytes(rgb, orientation=orientation, date=date))
+    return path
+
+
+def dng_header_bomb(width: int = 50_000, height: int = 50_000) -> bytes:
+    """A small DNG whose IFD0 claims width x height pixels."""
+    data = bytearray(dng_bytes(kodak(1, (64, 48))))
+    (count,) = struct.unpack_from("<H", data, 8)
+    for i in range(count):
+        off = 10 + 12 * i
+        tag = struct.unpack_from("<H", data, off)[0]
+        if tag in (256, 257, 278):
+            struct.pack_into("<I", data, off + 8, width if tag == 256 else height)
+    return bytes(data)
+
+
+def dng_bytes(rgb: np.ndarray, *, orientation: int = 1, date: str = DATE) -> bytes:
+    """The bytes of `write_dng`'s file."""
     R = TiffImagePlugin.IFDRational
     lin = np.asarray(rgb, dtype=np.float64) / 255.0
     lin = np.where(lin <= 0.04045, lin / 12.92, ((lin + 0.055) / 1.055) ** 2.4)
@@ -149,8 +167,7 @@ def write_dng(path: Path, rgb: np.ndarray, *, orientation: int = 1, date: str = 
     tag(50728, (R(1, 1), R(1, 1), R(1, 1)), TiffTags.RATIONAL)  # AsShotNeutral
     ifd.tagtype[34665] = L
     ifd[34665] = {36867: date, 37521: "07"}
-    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + ifd.tobytes(8) + data.tobytes())
-    return path
+    return b"II*\0" + struct.pack("<I", 8) + ifd.tobytes(8) + data.tobytes()
 
 
 # Published RGB -> XYZ (D65) matrices, used as an independent reference for the ICC conversions.

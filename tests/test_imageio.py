@@ -438,7 +438,8 @@ def test_text_empty_folder_missing(tmp_path):
 
 
 @pytest.mark.parametrize("name,data", [("bomb.png", fx.png_header_bomb()),
-                                       ("bomb.tif", fx.tiff_header_bomb())])
+                                       ("bomb.tif", fx.tiff_header_bomb()),
+                                       ("bomb.dng", fx.dng_header_bomb())])
 def test_header_bomb_refused_before_decoding(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
@@ -451,7 +452,7 @@ def test_header_bomb_refused_before_decoding(tmp_path, name, data):
     assert err.reason == "image is 50000x50000 (2500 MP), over the 250 MP limit"
     assert peak < 20_000_000  # nothing near the 7.5 GB the pixels would need
     with pytest.raises(BadInputError, match=r"^upload: image is 50000x50000"):
-        imageio.load_image_bytes(data, "upload")
+        imageio.load_image_bytes(data, "upload")  # no name: recognised by content
 
 
 def test_jpeg_bomb_and_custom_limit(tmp_path):
