@@ -7,6 +7,10 @@ whole image, so bands join seamlessly. Inputs may stay uint8 / uint16 until each
 """
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
@@ -120,15 +124,15 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         base_small = engine.blur_base(small, mask_t, local_t, refs, prep) if prep.structure else None
         out = np.empty((height, width, 3) if prep.toning is not None else (height, width), dtype=np.float32)
         rows = max(1, (tile_pixels or TILE_PIXELS) // max(width, 1))
-        fast = _FastBands(rgb, prep, mask_t, height, width) if dev.type == "cpu" else None
-        for start in range(0, height, rows):
-            stop = min(height, start + rows)
+        fast = _FastBands(rgb, prep, mask_t, height, width, rows) if dev.type == "cpu" else None
+        bands = [(start, min(height, start + rows)) for start in range(0, height, rows)]
+        if fast is not None and not fast.torch_left:
+            fast.run_all(rgb, bands, mask_t, out)
+            return out
+        for start, stop in bands:
             ids = _active_regions(mask_t, height, start, stop)
             if fast is not None:
                 d, k, disp, feat = fast.shade(rgb[start:stop], ids, start, stop)
-                if d is None:  # finished in NumPy: nothing spatial left to do
-                    out[start:stop] = k
-                    continue
             else:
                 disp, lin = _band_tensors(rgb[start:stop], dev, need_display)
                 feat = engine.Features(lin=lin, rgb=disp if prep.needs_points else None, basis=None)
@@ -151,55 +155,96 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
 
 
 class _FastBands:
-    """Steps 1–3 (and 5 when there are no local adjustments) of a band through `fastcpu`."""
+    """Steps 1–3 (and 5 when there are no local adjustments) of each band through `fastcpu`."""
 
-    def __init__(self, rgb: np.ndarray, prep: engine.Prepared, masks: torch.Tensor, height: int, width: int):
+    def __init__(self, rgb: np.ndarray, prep: engine.Prepared, masks: torch.Tensor, height: int, width: int,
+                 rows: int):
         from . import fastcpu
 
         self.fc = fastcpu
         self.prep = prep
+        self.rows, self.width, self.height = rows, width, height
         self.integer = rgb.dtype in (np.uint8, np.uint16)
         bits = 8 if rgb.dtype == np.uint8 else 16
         self.display_table, linear = (t.numpy() for t in _decode_tables(bits, torch.device("cpu"))) \
             if self.integer else (None, None)
+        if self.display_table is not None:
+            self.display_table3 = np.ascontiguousarray(np.repeat(self.display_table[None, :, None], 3, axis=2))
         self.tables = fastcpu.FastTables(prep, linear)
         self.masks = fastcpu.MaskRows(masks, height, width)
-        self.spatial_left = (prep.structure or prep.vignette is not None or prep.grain is not None
-                             or prep.toning is not None)
+        spatial_left = (prep.structure or prep.vignette is not None or prep.grain is not None
+                        or prep.toning is not None)
+        #: whether torch must finish each band (locals, structure, vignette, grain, toning)
+        self.torch_left = bool(prep.local) or spatial_left
+        self._local = threading.local()
 
-    def _display(self, band: np.ndarray) -> np.ndarray:
+    def _workspace(self):
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = self._local.ws = self.fc.Workspace(self.rows, self.width)
+        return ws
+
+    def _display(self, band: np.ndarray, ws) -> np.ndarray:
         if band.dtype == np.uint8:
-            return cv2_lut(band, self.display_table)
+            out = ws.rgb3[:band.shape[0]]
+            import cv2
+
+            cv2.LUT(band, self.display_table3, dst=out)
+            return out
         if band.dtype == np.uint16:
             return self.display_table[band]
         return np.ascontiguousarray(band, dtype=np.float32)
 
-    def shade(self, band: np.ndarray, ids: list[int], start: int, stop: int):
-        """``(d, k, display tensor, features)`` as tensors, or ``(None, final array, None, None)``."""
+    def _regions(self, band: np.ndarray, ids: list[int], start: int, stop: int):
         fc, prep = self.fc, self.prep
+        ws = self._workspace()
+        b = ws.view(band.shape[0])
         lin_t = None
         if self.integer:
-            pos = fc.base_position(band, self.tables)
+            pos = fc.base_position(band, self.tables, ws, b["pos"])
         else:
             _, lin_t = _band_tensors(band, torch.device("cpu"), False)
-            pos = fc.position_from_linear(lin_t, self.tables)
-        display = self._display(band) if (prep.needs_hue or prep.needs_points) else None
-        hue = fc.hue_planes(display) if self.tables.bands is not None else None
-        d, k = fc.shade_regions(pos, hue, self.masks.band(ids, start, stop), ids, self.tables)
-        if not prep.local:
-            d = fc.apply_curve(d, self.tables)
-            if not self.spatial_left:
-                return None, np.clip(d, 0.0, 1.0, out=d), None, None
+            pos = fc.position_from_linear(lin_t, self.tables, b["pos"])
+        hue = None
+        if self.tables.bands is not None:
+            hue = fc.hue_planes(self._display(band, ws), ws, b)
+        d, k = fc.shade_regions(band.shape[0], start, stop, pos, hue, self.masks, ids, self.tables, ws, b)
+        return d, k, lin_t, ws, b
+
+    def run_all(self, rgb: np.ndarray, bands: list, masks: torch.Tensor, out: np.ndarray) -> None:
+        """Render every band straight into ``out`` (no torch step left), two bands at a time."""
+        def one(span):
+            start, stop = span
+            ids = _active_regions(masks, self.height, start, stop)
+            d, _, _, ws, b = self._regions(rgb[start:stop], ids, start, stop)
+            self.fc.apply_curve(d, self.tables, ws, b, out[start:stop])
+
+        workers = min(2, os.cpu_count() or 1, len(bands))
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(one, bands))
+        else:
+            for span in bands:
+                one(span)
+
+    def shade(self, band: np.ndarray, ids: list[int], start: int, stop: int):
+        """``(d, k, display tensor, features)`` as tensors for torch to finish."""
+        prep = self.prep
+        d, k, lin_t, ws, b = self._regions(band, ids, start, stop)
         disp_t = feat = None
         if prep.local:
-            disp_t = None if display is None else torch.from_numpy(display).permute(2, 0, 1).unsqueeze(0)
+            display = self._display(band, ws) if (prep.needs_hue or prep.needs_points) else None
+            disp_t = None if display is None else torch.from_numpy(display.copy()).permute(2, 0, 1).unsqueeze(0)
             if lin_t is None:
                 _, lin_t = _band_tensors(band, torch.device("cpu"), False)
             feat = engine.Features(lin=lin_t, rgb=disp_t, basis=None)
             if prep.needs_hue:
                 feat = engine.features(disp_t, need_hue=True, need_rgb=prep.needs_points, lin=lin_t)
-        d_t = torch.from_numpy(d)[None, None]
-        k_t = None if k is None else torch.from_numpy(k)[None, None]
+            d_t = torch.from_numpy(d.copy())[None, None]
+        else:
+            curved = np.empty_like(d)
+            d_t = torch.from_numpy(self.fc.apply_curve(d, self.tables, ws, b, curved))[None, None]
+        k_t = None if k is None else torch.from_numpy(k.copy())[None, None]
         return d_t, k_t, disp_t, feat
 
 

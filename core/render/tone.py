@@ -207,5 +207,7 @@ def log_position(log_y: torch.Tensor, size: int = LUT_SIZE) -> torch.Tensor:
 
 #: Scale from an EV offset to a region-LUT index offset.
 EV_TO_INDEX = (LUT_SIZE - 1) / (LOG_HI - LOG_LO)
-LOG_FLOOR = 2.0 ** -30
+#: Floor of linear light before log2: 2 stops above the LUT start, so that no hue-band offset
+#: (at most 1.5 EV) can move an index below 0 and the fast path needs no clipping.
+LOG_FLOOR = 2.0 ** (LOG_LO + 2.0)
 assert math.isclose(EV_TO_INDEX * (LOG_HI - LOG_LO), LUT_SIZE - 1)
