@@ -482,7 +482,8 @@ def _decode_pillow(src: _Source, kind: str, max_pixels: int, preview: int | None
 
 
 def _pil_to_decoded(im, icc_bytes: bytes | None) -> _Decoded:
-    from PIL import Image, ImageCms
+    """A loaded Pillow image as an array in a mode `_finish` understands (CMYK converted here)."""
+    from PIL import ImageCms
 
     mode = im.mode
     if mode == "CMYK":
