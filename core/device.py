@@ -1,7 +1,7 @@
 """Which torch device to render on: ``auto`` means CUDA when a usable GPU is present, else CPU."""
 from __future__ import annotations
 
-from .errors import SilverprintError
+from .errors import DeviceError, SilverprintError
 
 DEVICE_CHOICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 
@@ -31,7 +31,7 @@ def resolve_device(choice: str = "auto"):
         return torch.device("cpu")
     if text == "cuda" or text.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise SilverprintError(f"--device {choice}: no CUDA GPU is available on this machine "
+            raise DeviceError(f"--device {choice}: no CUDA GPU is available on this machine "
                                    "(use --device cpu or auto)")
         device = torch.device(text)
         if device.index is not None and device.index >= torch.cuda.device_count():

@@ -17,8 +17,6 @@ import numpy as np
 from .params import Params, apply_overrides
 
 Overrides = Union[Iterable[str], Mapping[str, object]]
-#: File suffix written for each output format.
-FORMAT_SUFFIX = {"png16": ".png", "tiff16": ".tif", "jpeg": ".jpg"}
 
 
 @dataclass
@@ -36,19 +34,11 @@ def _pixels(source: object) -> np.ndarray:
     return source.pixels if hasattr(source, "pixels") else np.asarray(source)
 
 
-def to_float(pixels: np.ndarray) -> np.ndarray:
-    """uint8 / uint16 / float arrays to float32 sRGB in [0, 1]."""
-    if pixels.dtype == np.uint8:
-        return pixels.astype(np.float32) / 255.0
-    if pixels.dtype == np.uint16:
-        return pixels.astype(np.float32) / 65535.0
-    return pixels.astype(np.float32, copy=False)
-
-
 def analysis_image(source: object) -> np.ndarray:
     """A float32 copy at analysis size (area-averaged, so no aliasing in the masks)."""
     import cv2
 
+    from .imageio import to_float
     from .regions import ANALYSIS_SIZE
 
     pixels = _pixels(source)
@@ -116,6 +106,8 @@ def render_photo(source: object, style: object = None, overrides: Overrides = ()
 
 def default_output_name(src: Path, out_dir: Path, fmt: str) -> Path:
     """Output path for `src` inside `out_dir`; never the original itself."""
+    from .imageio import FORMAT_SUFFIX
+
     suffix = FORMAT_SUFFIX[fmt]
     dst = out_dir / (src.stem + suffix)
     if dst.resolve() == src.resolve():
@@ -133,4 +125,4 @@ def render_file(src: str | os.PathLike, dst: str | os.PathLike, *, style: object
         raise BadInputError(dst, "output would overwrite the original; choose another name")
     photo = load_image(src)
     image = render_photo(photo, style, overrides, device=device)
-    return save_image(dst, image, fmt or format_for_path(dst), exif=photo.exif)
+    return save_image(dst, image, fmt or format_for_path(dst), exif=photo.exif, source=src)

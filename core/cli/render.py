@@ -61,7 +61,8 @@ def collect_inputs(inputs: list[str], recursive: bool) -> tuple[list[Path], list
 
 def run(args: argparse.Namespace) -> int:
     from ..params import Params, apply_overrides
-    from ..pipeline import FORMAT_SUFFIX, default_output_name, resolve_style
+    from ..imageio import FORMAT_SUFFIX
+    from ..pipeline import default_output_name, resolve_style
     from ..progress import Progress
 
     from ..device import resolve_device
@@ -133,7 +134,7 @@ def _render_all(files, targets, style, overrides, fmt, device):
                 continue
             if pending_save is not None:
                 yield _finish_save(*pending_save)
-            pending_save = (src, dst, start, pool.submit(save_image, dst, image, fmt, exif=photo.exif))
+            pending_save = (src, dst, start, pool.submit(save_image, dst, image, fmt, exif=photo.exif, source=src))
             del image, photo
         if pending_save is not None:
             yield _finish_save(*pending_save)
