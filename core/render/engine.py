@@ -21,6 +21,7 @@ Data flow for one pixel (all steps differentiable w.r.t. the sliders):
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -39,6 +40,24 @@ _OTHER = SEMANTIC_REGIONS.index("other")
 _STRUCTURE = REGION_INDEX["structure"]
 _EXPOSURE = REGION_INDEX["exposure"]
 _TONE_NAMES = ("contrast", "highlights", "shadows", "whites", "blacks")
+
+
+@contextmanager
+def torch_threads(count: int = 1):
+    """Run torch's CPU ops on ``count`` intra-op threads inside the block, then restore the setting.
+
+    The banded and cached paths issue many small elementwise ops; on small shared CPUs OpenMP's
+    thread hand-off made each of them 10–100× slower than one thread (measured on the 2-core
+    development VM), and the bands already run two at a time on their own threads.
+    """
+    previous = torch.get_num_threads()
+    if previous != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if previous != count:
+            torch.set_num_threads(previous)
 
 
 def _active(x: torch.Tensor) -> bool:

@@ -68,8 +68,8 @@ class Workspace:
         self.rows, self.width = rows, width
         self.buf = {name: np.empty(shape, np.float32)
                     for name in ("pos", "frac", "d", "tmp", "acc", "mask", "k", "shift", "hue", "sat", "dfrac")}
-        self.index = np.empty(shape, np.int32)
-        self.degree = np.empty(shape, np.int32)
+        self.index = np.empty(shape, np.intp)  # np.take converts any other index type first
+        self.degree = np.empty(shape, np.intp)
         self.rgb3 = np.empty((rows, width, 3), np.float32)
         self.hsv3 = np.empty((rows, width, 3), np.float32)
 
@@ -80,17 +80,19 @@ class Workspace:
 def _gather(values: np.ndarray, slopes: np.ndarray, index: np.ndarray, frac: np.ndarray, out: np.ndarray,
             tmp: np.ndarray) -> np.ndarray:
     """``out = values[index] + frac · slopes[index]`` (linear interpolation; ``index`` in range)."""
-    np.take(slopes, index, out=out)
+    np.take(slopes, index, out=out, mode="clip")  # "clip": unbuffered (indices are in range anyway)
     out *= frac
-    np.take(values, index, out=tmp)
+    np.take(values, index, out=tmp, mode="clip")
     out += tmp
     return out
 
 
 def _index(pos: np.ndarray, index: np.ndarray, frac: np.ndarray) -> None:
-    """Integer part (truncation = floor, ``pos ≥ 0``) and fraction of ``pos``."""
-    np.copyto(index, pos, casting="unsafe")
-    np.subtract(pos, index, out=frac)
+    """Integer part and fraction of ``pos ≥ 0`` (all float32 arithmetic: mixing in the integer
+    index would promote to float64 and cost twice)."""
+    np.floor(pos, out=frac)
+    np.copyto(index, frac, casting="unsafe")
+    np.subtract(pos, frac, out=frac)
 
 
 def base_position(band: np.ndarray, tables: FastTables, ws: Workspace, pos: np.ndarray) -> np.ndarray:
@@ -101,7 +103,7 @@ def base_position(band: np.ndarray, tables: FastTables, ws: Workspace, pos: np.n
         cv2.LUT(band, tables.mix_table, dst=mixed)
     else:
         for c in range(3):
-            np.take(tables.mix_table[0, :, c], band[..., c], out=mixed[..., c])
+            np.take(tables.mix_table[0, :, c], band[..., c], out=mixed[..., c], mode="clip")
     cv2.transform(mixed, _ONES, dst=pos)
     return _log_position(pos, tables)
 

@@ -109,7 +109,7 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         raise ShapeError(f"rgb must be (H, W, 3), got {rgb.shape}")
     dev = resolve_device(device)
     height, width = rgb.shape[:2]
-    with torch.no_grad():
+    with torch.no_grad(), engine.torch_threads(1 if dev.type == "cpu" else torch.get_num_threads()):
         t = params_to_tensors(params, dev)
         prep = engine.prepare(t, seed)
         mask_t = engine.normalize_masks(_as_mask_tensor(masks, "masks", len(SEMANTIC_REGIONS), dev))

@@ -88,7 +88,7 @@ class Preview:
 
     def render(self, params: Params, *, seed: int | None = None) -> np.ndarray:
         """``(h, w)`` grey or ``(h, w, 3)`` toned float32 display sRGB in [0, 1]."""
-        with torch.no_grad():
+        with torch.no_grad(), engine.torch_threads(1 if self.device.type == "cpu" else torch.get_num_threads()):
             return self._render(params, seed)
 
     def _render(self, params: Params, seed: int | None) -> np.ndarray:
