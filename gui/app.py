@@ -28,7 +28,8 @@ from .regions_panel import GlobalPanel, RegionsPanel, region_label
 from .taskman import IO, LatestOnly, Op, taskman
 from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
 
-OVERLAY_COLOUR = QColor(theme.ACCENT)
+#: Rubylith red, as Lightroom's mask overlay: reads as "mask" on a grey image, never as toning.
+OVERLAY_COLOUR = QColor(theme.OVERLAY)
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.arw *.raf *.orf *.rw2)"
 
 
@@ -257,6 +258,7 @@ class MainWindow(QMainWindow):
         self.info.setText(f"{doc.name}  ·  {w}×{h}  ·  {doc.bit_depth}-bit")
         self.setWindowTitle(f"{doc.name} — Silverprint")
         self.gallery.refresh(doc)
+        self.regions.set_coverage(document.region_coverage(doc))
         self.apply_style(style or self.style_name, record=False)
         self.documentOpened.emit()
 
@@ -292,7 +294,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 - an out-of-range typed value
             show_error(parent=self, exc=exc)
             return
-        self.request_render()
+        self.request_render(fast=not final)
         if final:
             region, name = key.split(".", 1)
             self.history.push(self.params.copy(), f"{region_label(region)} {name}")
@@ -370,27 +372,33 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------
     # rendering
-    def request_render(self) -> None:
-        """Ask for a preview of the current params; drags coalesce to the newest request."""
+    def request_render(self, *, fast: bool = False) -> None:
+        """Ask for a preview of the current params; drags coalesce to the newest request.
+
+        ``fast`` (while a handle is dragged) renders the smaller drag preview; the release that
+        ends the drag asks for the full preview.
+        """
         if self.doc is None:
             return
         doc, params = self.doc, self.params.copy()
         requested = time.perf_counter()
         self._requested_at = requested
 
-        def work() -> tuple[float, Any]:
-            return requested, document.render_preview(doc, params)
+        def work() -> tuple[float, Any, Any, Any]:
+            image = document.render_preview(doc, params, fast=fast)
+            # display conversion off the UI thread too (QImage is safe to build in any thread)
+            return requested, image, to_qimage(image), luminance_histogram(image)
 
         if params.local != getattr(self, "_last_local", None):
             self._last_local = [dict(p) for p in params.local]
             self._sync_points()
         self._renderer.request(work)
 
-    def _preview_ready(self, result: tuple[float, Any]) -> None:
-        requested, image = result
+    def _preview_ready(self, result: tuple[float, Any, Any, Any]) -> None:
+        requested, image, qimage, counts = result
         self.last_preview = image
-        self.viewer.set_after(to_qimage(image))
-        self.histogram.set_counts(luminance_histogram(image))
+        self.viewer.set_after(qimage)
+        self.histogram.set_counts(counts)
         self.viewer.repaint()  # paint now, so the signal below means "on screen"
         elapsed = time.perf_counter() - requested
         self.previewUpdated.emit(elapsed)

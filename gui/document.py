@@ -21,6 +21,8 @@ from silverprint.params import Params, default_local
 
 #: Long side of the preview that slider changes re-render (1280 × 853 ≈ 1.1 MP at 3:2).
 PREVIEW_LONG_SIDE = 1280
+#: Pixels of the drag preview: a quarter of the preview's, so frames keep up with the hand.
+DRAG_PIXELS = 280_000
 #: Pixels of the style gallery's thumbnails (about 2× the icon, for a crisp downscale).
 THUMB_PIXELS = 360 * 240
 
@@ -35,6 +37,7 @@ class Document:
     source: Path | None
     device: str = "auto"
     preview: Any = None             # silverprint.render.Preview over the preview image
+    fast: Any = None                # a smaller Preview for frames while a slider is being dragged
     before: np.ndarray | None = None
     _thumbs: Any = None             # Preview over the analysis-size copy (gallery thumbnails)
 
@@ -76,6 +79,7 @@ def _document(photo: Any, name: str, source: Path | None, device: str) -> Docume
     doc = Document(photo=photo, analysis=analysis, name=name, source=source, device=device)
     doc.before = preview_image(photo, source)
     doc.preview = _make_preview(doc, doc.before, None)
+    doc.fast = _make_preview(doc, doc.before, None, max_pixels=DRAG_PIXELS)
     return doc
 
 
@@ -94,10 +98,10 @@ def preview_image(photo: Any, source: Path | None = None) -> np.ndarray:
     return photo.rgb
 
 
-def _make_preview(doc: Document, rgb: np.ndarray, local: np.ndarray | None) -> Any:
+def _make_preview(doc: Document, rgb: np.ndarray, local: np.ndarray | None, **kwargs: Any) -> Any:
     from silverprint.render import Preview
 
-    return Preview(rgb, doc.analysis.masks, local, _device(doc.device))
+    return Preview(rgb, doc.analysis.masks, local, _device(doc.device), **kwargs)
 
 
 def _device(choice: str) -> Any:
@@ -108,12 +112,14 @@ def _device(choice: str) -> Any:
     return resolve_device(choice)
 
 
-def render_preview(doc: Document, params: Params) -> np.ndarray:
+def render_preview(doc: Document, params: Params, *, fast: bool = False) -> np.ndarray:
     """The B&W preview for ``params``: (h, w) grey or (h, w, 3) toned, float32 in [0, 1].
 
-    The core's Preview caches everything slider-independent, including local masks by geometry.
+    ``fast`` renders the smaller drag preview (frames while a handle moves; the full preview
+    follows on release). The core's Preview caches everything slider-independent.
     """
-    return np.asarray(doc.preview.render(params))
+    preview = doc.fast if fast and doc.fast is not None else doc.preview
+    return np.asarray(preview.render(params))
 
 
 def style_params(doc: Document, style: Any) -> Params:
@@ -161,6 +167,14 @@ def region_mask(doc: Document, region: str, params: Params) -> np.ndarray:
         if local is not None and index < len(local):
             return np.asarray(local[index])
     raise KeyError(region)
+
+
+def region_coverage(doc: Document) -> dict[str, float]:
+    """Share of the photo each semantic region covers (the masks sum to 1 per pixel)."""
+    from silverprint.params import SEMANTIC_REGIONS
+
+    masks = doc.analysis.masks
+    return {name: float(masks[i].mean()) for i, name in enumerate(SEMANTIC_REGIONS)}
 
 
 def add_point(params: Params, x: float, y: float) -> Params:

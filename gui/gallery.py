@@ -46,7 +46,9 @@ def _framed(image: QImage | None, badge: str = "") -> QIcon:
         painter.setPen(QColor("#1b1b1b"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, badge)
     painter.end()
-    return QIcon(pixmap)
+    icon = QIcon(pixmap)
+    icon.addPixmap(pixmap, QIcon.Mode.Selected)  # no selection tint over a B&W rendering
+    return icon
 
 
 class StyleGallery(QListWidget):

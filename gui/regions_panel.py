@@ -140,6 +140,19 @@ class RegionsPanel(QWidget):
             return
         self._refresh()
 
+    def set_coverage(self, coverage: dict[str, float]) -> None:
+        """Mark regions the photo barely has (their sliders still work, on a tiny area)."""
+        for region, share in coverage.items():
+            chip = self.chips.get(region)
+            if chip is None:
+                continue
+            absent = share < 0.005
+            chip.setProperty("absent", absent)
+            chip.setToolTip(f"{REGION_LABELS[region]}: {share:.0%} of the photo"
+                            + (" (not found in this photo)" if absent else ""))
+            chip.style().unpolish(chip)
+            chip.style().polish(chip)
+
     def select(self, region: str) -> None:
         if region == self.region and self.chips.get(region, None) and self.chips[region].isChecked():
             return
@@ -208,6 +221,7 @@ class RegionsPanel(QWidget):
             row.set_value(float(values.get(name, row.spec.default)))
         self._geometry_title.setVisible(is_point)
         self.remove_point.setEnabled(is_point)
+        self.reset_region.setText("Reset point" if is_point else "Reset region")
 
 
 class GlobalPanel(QWidget):

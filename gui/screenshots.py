@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     shot("point")
 
     # portfolio: learn from a few pairs of one style
-    if window.portfolio is not None:
+    from silverprint import learn
+
+    if window.portfolio is not None and hasattr(learn, "learn_portfolio"):
         source = data / "pairs" / "t3mujin-trix400"
         folder = tmp / "portfolio-trix"
         names = sorted(p.stem for p in (source / "originals").glob("*.jpg"))[:int(os.environ.get("SHOT_PAIRS", 16))]

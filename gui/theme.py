@@ -16,6 +16,7 @@ TEXT = "#d9dadc"
 MUTED = "#8b8f96"
 ACCENT = "#d0a85c"    # warm silver-gelatin gold, for selection only
 ACCENT_DIM = "#8a7245"
+OVERLAY = "#ff3b30"    # mask overlay
 
 STYLESHEET = f"""
 QWidget {{ color: {TEXT}; font-size: 12px; }}
@@ -49,6 +50,8 @@ QPushButton#Primary {{ background: {ACCENT}; color: #1b1b1b; border-color: {ACCE
 QPushButton#Primary:hover {{ background: #dcb872; }}
 QPushButton#Chip {{ border-radius: 11px; padding: 3px 10px; }}
 QPushButton#Chip:checked {{ background: {ACCENT}; color: #1b1b1b; border-color: {ACCENT}; }}
+QPushButton#Chip[absent="true"] {{ color: {MUTED}; border-style: dashed; }}
+QPushButton#Chip[absent="true"]:checked {{ background: {ACCENT_DIM}; color: {TEXT}; }}
 QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{ background: {RAISED}; border: 1px solid {BORDER};
     border-radius: 3px; padding: 3px 5px; selection-background-color: {ACCENT_DIM}; }}
 QDoubleSpinBox#Value {{ background: transparent; border: 1px solid transparent; padding: 0 2px;
