@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import BadInputError, SilverprintError
 
-#: Output codec option → (FFmpeg encoder, default CRF, CRF option name).
+#: Output codec option → (FFmpeg encoder, default CRF).
 CODECS: dict[str, tuple[str, int]] = {
     "h264": ("libx264", 18),
     "hevc": ("libx265", 20),
@@ -214,6 +214,7 @@ class VideoWriter:
             options.update({"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"})
         elif encoder == "libsvtav1":
             options["preset"] = "8"
+            os.environ.setdefault("SVT_LOG", "1")  # the library prints its banner to stderr otherwise
         self.video.options = options
         if info.display_matrix:
             self.video.set_display_matrix(list(info.display_matrix))
