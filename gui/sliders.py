@@ -92,6 +92,8 @@ class SliderRow(QWidget):
 
         if spec.name in BAND_COLOURS:
             self._tint_track(QColor(BAND_COLOURS[spec.name]))
+        elif spec.name.endswith("_hue"):
+            self._hue_track()
 
         self.slider.valueChanged.connect(self._from_slider)
         self.slider.sliderReleased.connect(self._released)
@@ -134,6 +136,14 @@ class SliderRow(QWidget):
             f"qlineargradient(x1:0, y1:0, x2:1, y2:0, stop:0 {dark}, stop:0.5 {colour.name()}, "
             f"stop:1 {colour.lighter(150).name()}); }}"
             f"QSlider::sub-page:horizontal {{ background: transparent; }}")
+
+    def _hue_track(self) -> None:
+        stops = ", ".join(f"stop:{i / 6:.3f} {QColor.fromHsv((i * 60) % 360, 150, 200).name()}"
+                          for i in range(7))
+        self.slider.setStyleSheet(
+            "QSlider::groove:horizontal { height: 4px; border-radius: 2px; background: "
+            f"qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); }}"
+            "QSlider::sub-page:horizontal { background: transparent; }")
 
     def _show(self, value: float) -> None:
         self._updating = True

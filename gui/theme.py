@@ -48,6 +48,7 @@ QPushButton:checked {{ border-color: {ACCENT}; color: {ACCENT}; }}
 QPushButton:disabled {{ color: {MUTED}; }}
 QPushButton#Primary {{ background: {ACCENT}; color: #1b1b1b; border-color: {ACCENT}; font-weight: 600; }}
 QPushButton#Primary:hover {{ background: #dcb872; }}
+QPushButton#Primary:disabled {{ background: {RAISED}; color: {MUTED}; border-color: {BORDER}; }}
 QPushButton#Chip {{ border-radius: 11px; padding: 3px 10px; }}
 QPushButton#Chip:checked {{ background: {ACCENT}; color: #1b1b1b; border-color: {ACCENT}; }}
 QPushButton#Chip[absent="true"] {{ color: {MUTED}; border-style: dashed; }}
@@ -90,7 +91,9 @@ QMenu::item:selected {{ background: {ACCENT_DIM}; }}
 QMenuBar {{ background: {BG}; }}
 QMenuBar::item:selected {{ background: {RAISED}; }}
 QSplitter::handle {{ background: {BORDER}; }}
-QCheckBox::indicator {{ width: 14px; height: 14px; }}
+QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid {MUTED}; border-radius: 3px;
+    background: {RAISED}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
 """
 
 
