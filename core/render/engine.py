@@ -316,8 +316,9 @@ def finish(d: torch.Tensor, k: torch.Tensor | None, base: torch.Tensor | None, p
         d = d * spatial.vignette_gain(*prep.vignette, height, width, start, stop)
     d = d.clamp(0.0, 1.0)
     if prep.grain is not None:
-        amount, size = prep.grain
-        noise = spatial.grain_noise(prep.seed, size, height, width, start, stop, dtype=d.dtype, device=d.device)
+        amount, size = prep.grain[:2]
+        noise = prep.grain[2] if len(prep.grain) > 2 else spatial.grain_noise(
+            prep.seed, size, height, width, start, stop, dtype=d.dtype, device=d.device)
         d = (d + amount * spatial.GRAIN_AMPLITUDE * 4.0 * d * (1.0 - d) * noise).clamp(0.0, 1.0)
     if prep.toning is not None:
         d = split_tone(d, prep.toning)

@@ -63,6 +63,14 @@ class Preview:
         self._basis = None
         self._small = None
         self._cache: dict = {}
+        self._fast = None
+        if self.device.type == "cpu":
+            from . import fastcpu
+
+            self._fast = fastcpu
+            self._ws = fastcpu.Workspace(self.height, self.width)
+            self._masks_np = self.masks[0].numpy()
+            self._display_np = np.ascontiguousarray(self.rgb[0].permute(1, 2, 0).numpy())
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -100,6 +108,51 @@ class Preview:
         basis = self._hue_basis() if prep.needs_hue else None
         feat = engine.Features(lin=self.lin, rgb=self.rgb if prep.needs_points else None, basis=basis)
         mix_key = _key(prep.mix)
+        if self._fast is not None:
+            d, k = self._regions_fast(t, prep, mix_key)
+        else:
+            d, k = self._regions_torch(t, prep, basis, mix_key)
+        refs = {}
+        if prep.needs_points and local_given is None:
+            refs = engine.point_refs(prep, self._block_mean())
+        local_key = tuple(_key(t.local_geometry[lp.index]) + (lp.kind,) for lp in prep.local)
+        if prep.local:
+            local = self._cached("local", (local_key, local_given is None),
+                                 lambda: engine.local_mask_rows(prep, local_given, self.rgb, refs, height, width, 0,
+                                                                height, 1))
+            if isinstance(d, np.ndarray):
+                d = torch.from_numpy(d.copy())[None, None]
+                k = None if k is None else torch.from_numpy(k.copy())[None, None]
+            d, k = engine.apply_locals(d, k, feat, local, prep)
+        spatial_left = (prep.structure or prep.vignette is not None or prep.grain is not None
+                        or prep.toning is not None)
+        if isinstance(d, np.ndarray):
+            ws = self._ws
+            out = np.empty((height, width), np.float32)
+            d = self._fast.apply_curve(d, self._tables, ws, ws.view(height), out)
+            if not spatial_left:
+                return np.clip(d, 0.0, 1.0, out=d)
+            d = torch.from_numpy(d)[None, None]
+            k = None if k is None else torch.from_numpy(k.copy())[None, None]
+        else:
+            d = engine.apply_curve(d, prep)
+        base = None
+        if prep.structure:
+            no_structure = (_key(t.region[:, :-1]), _key(t.local_region[:, :-1]))  # structure is last
+            small_key = (mix_key, no_structure, _key(t.curve), local_key, local_given is None)
+            base = self._cached("base", small_key, lambda: spatial.resize_rows(
+                engine.blur_base(self._block_mean(), self.masks_small, local_given, refs, prep), height, width))
+        if prep.grain is not None:
+            amount, size = prep.grain
+            noise = self._cached("grain", (prep.seed, size), lambda: spatial.grain_noise(
+                prep.seed, size, height, width, 0, height, dtype=d.dtype, device=d.device))
+            prep.grain = (amount, size, noise)
+        result = engine.finish(d, k, base, prep, height, width, 0, height)[0]
+        if result.shape[0] == 3:
+            return result.permute(1, 2, 0).cpu().numpy()
+        return result[0].cpu().numpy()
+
+    def _regions_torch(self, t, prep, basis, mix_key):
         pos = self._cached("pos", mix_key, lambda: engine.base_log_position(self.lin, prep.mix))
         d = None
         for r in self.present:
@@ -107,23 +160,51 @@ class Preview:
             d_r = self._cached(f"region{r}", key, lambda r=r: engine.region_outputs(pos, basis, prep, [r]))
             term = d_r * self.masks[:, r:r + 1]
             d = term if d is None else d + term
-        k = engine.structure_weight(self.masks[:, self.present], prep, self.present)
-        refs = {}
-        if prep.needs_points and local_given is None:
-            refs = engine.point_refs(prep, self._block_mean())
-        local_key = tuple(_key(t.local_geometry[lp.index]) + (lp.kind,) for lp in prep.local)
-        local = self._cached("local", (local_key, local_given is None),
-                             lambda: engine.local_mask_rows(prep, local_given, self.rgb, refs, height, width, 0,
-                                                            height, 1))
-        d, k = engine.apply_locals(d, k, feat, local, prep)
-        d = engine.apply_curve(d, prep)
-        base = None
-        if prep.structure:
-            small_key = (mix_key, _key(t.region), _key(t.curve), _key(t.local_region), local_key,
-                         local_given is None)
-            base = self._cached("base", small_key, lambda: spatial.resize_rows(
-                engine.blur_base(self._block_mean(), self.masks_small, local_given, refs, prep), height, width))
-        result = engine.finish(d, k, base, prep, height, width, 0, height)[0]
-        if result.shape[0] == 3:
-            return result.permute(1, 2, 0).cpu().numpy()
-        return result[0].cpu().numpy()
+        return d, engine.structure_weight(self.masks[:, self.present], prep, self.present)
+
+    def _regions_fast(self, t, prep, mix_key):
+        """Steps 2–3 through `fastcpu` (as `render_array` on CPU), one cached array per region."""
+        fc, ws = self._fast, self._ws
+        tables = self._tables = fc.FastTables(prep, None)
+        b = ws.view(self.height)
+        pos = self._cached("pos", mix_key, lambda: fc.position_from_linear(self.lin, tables, b["pos"]).copy())
+        hue = None
+        if tables.bands is not None:
+            hue = self._cached("hue", (), lambda: tuple(a.copy() for a in fc.hue_planes(self._display_np, ws, b)))
+        acc = np.zeros((self.height, self.width), np.float32)
+        single = _SingleMask()
+        for r in self.present:
+            key = mix_key + _key(t.region[r])
+
+            def compute(r=r):
+                d_r, _ = fc.shade_regions(self.height, 0, self.height, pos.copy(), hue, single, [r],
+                                          _without_structure(tables), ws, b)
+                return d_r.copy()
+
+            d_r = self._cached(f"region{r}", key, compute)
+            acc += d_r * self._masks_np[r]
+        k = None
+        if tables.k is not None:
+            k = np.zeros_like(acc)
+            for r in self.present:
+                if tables.k[r] != 0:
+                    k += self._masks_np[r] * tables.k[r]
+        return acc, k
+
+
+class _SingleMask:
+    """Stands in for `fastcpu.MaskRows` where a lone region is shaded (its mask is never read)."""
+
+    def band(self, r, start, stop, out):  # pragma: no cover - not called for one region without structure
+        out.fill(1.0)
+        return out
+
+
+def _without_structure(tables):
+    import copy
+
+    if tables.k is None:
+        return tables
+    clone = copy.copy(tables)
+    clone.k = None
+    return clone
