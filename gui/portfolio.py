@@ -23,6 +23,44 @@ STATUS_COLOURS = {"paired": theme.TEXT, "fitted": "#8fc28a", "held out": "#7fb0d
                   "skipped": "#d49a6a"}
 
 
+def _history_file() -> Path:
+    from silverprint.paths import data_dir
+
+    return data_dir() / "companion-portfolios.json"
+
+
+def load_history(folder: Path) -> list[tuple[int, float]]:
+    """Earlier (pairs, held-out PSNR) points of this portfolio, so the plot spans sessions."""
+    import json
+
+    try:
+        data = json.loads(_history_file().read_text())
+    except (OSError, ValueError):
+        return []
+    points = data.get(str(folder.resolve()), []) if isinstance(data, dict) else []
+    return [(int(p[0]), float(p[1])) for p in points if isinstance(p, list) and len(p) == 2]
+
+
+def save_history(folder: Path, points: list[tuple[int, float]]) -> None:
+    """Atomically record the plot's points for ``folder`` (temp file + rename)."""
+    import json
+    import os
+    import tempfile
+
+    path = _history_file()
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data[str(folder.resolve())] = [list(p) for p in points[-100:]]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".companion-", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+
+
 class LearningCancelled(Exception):
     """Raised from the progress callback once the user pressed Cancel."""
 
@@ -257,6 +295,8 @@ class PortfolioPanel(QWidget):
         if not self.name_edit.text().strip():
             self.name_edit.setText(self.folder.name[:60] or "my-style")
         self._watch_toggled(self.watch.isChecked())
+        self.plot.points = load_history(self.folder)
+        self.plot.update()
         self.list_pairs()
 
     def list_pairs(self) -> None:
@@ -376,6 +416,11 @@ class PortfolioPanel(QWidget):
             self.plot.set_baseline(baseline)
         if psnr is not None:
             self.plot.add_point(pairs, psnr)
+            if self.folder is not None:
+                try:
+                    save_history(self.folder, self.plot.points)
+                except OSError:
+                    pass  # the plot is a convenience; never fail a finished learning run for it
         self.summary.setText(f"<b>{name}</b> learned from {pairs} pairs"
                              + (f": held-out PSNR <b>{psnr:.2f} dB</b>" if psnr is not None else "")
                              + (f" (plain luminance {baseline:.2f} dB)" if baseline is not None else ""))
