@@ -448,3 +448,27 @@ def test_only_qt_module_imports_pyqt():
     pattern = re.compile(r"^\s*(from|import)\s+PyQt6", re.MULTILINE)
     offenders = [p.name for p in gui.glob("*.py") if p.name != "qt.py" and pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_gui_command_is_registered(capsys):
+    from silverprint.cli import main as cli_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["gui", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "companion" in out and "FILE" in out and "--no-service" in out
+
+
+def test_default_export_path_is_beside_the_original_and_numbered(tmp_path):
+    from silverprint_gui.export import default_export_path, is_original
+
+    src = tmp_path / "IMG_0001.jpg"
+    src.write_bytes(b"original")
+    first = default_export_path(src, "jpeg")
+    assert first == tmp_path / "IMG_0001_bw.jpg"
+    first.write_bytes(b"earlier export")
+    assert default_export_path(src, "jpeg") == tmp_path / "IMG_0001_bw-2.jpg"
+    assert default_export_path(src, "tiff16").suffix == ".tif"
+    assert is_original(tmp_path / "." / "IMG_0001.jpg", src)
+    assert src.read_bytes() == b"original"
