@@ -1,0 +1,468 @@
+"""Inverse fit: the renderer's sliders that reproduce a photographer's edits, found by gradient.
+
+Everything goes through THE renderer (`silverprint.render`): a learned style is nothing but sliders,
+so what is fitted here renders identically in the CLI, the GUI, video and the plug-ins.
+
+Two uses of one optimiser:
+- `fit_shared`: one slider set for many pairs at once (the style's base, or one subject's share).
+  Sliders are optimised in normalised units (each slider's range maps to about ±1) with Adam on a
+  preview-size copy of every pair; per-region sliders are a shared value plus per-region deltas
+  with an L2 pull toward the shared value, so that regions only differ where the edits show it.
+  A fixed template of local adjustments (a graduated filter from the top, a radial filter, a
+  control point) is fitted too; adjustments that end up with no visible effect are dropped.
+- `fit_pair`: the same for one pair, starting from the shared fit, with a pull toward it: the
+  per-pair residual from the style says what the content-adaptive decoder has to explain.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, LOCAL_KINDS, REGION_SLIDER_SPECS,
+                      REGION_SLIDERS, SEMANTIC_REGIONS, Params, default_local)
+
+#: Long side of the copies the fit works on (pixels).
+FIT_SIDE = 128
+#: Long side of the copies the spatial stage (local adjustments) works on.
+LOCAL_SIDE = 64
+#: Pixels per pair sampled for the per-pixel stage, and the steps of each stage.
+SAMPLES_PER_PAIR = 6000
+TONE_STEPS = 150
+LOCAL_STEPS = 80
+#: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
+FIT_VERSION = 3
+MIX_NAMES = ("mix_red", "mix_green", "mix_blue")
+#: Region sliders the fit may move (structure is left to the user: it is not a tone mapping).
+FIT_REGION_SLIDERS = tuple(s for s in REGION_SLIDERS if s != "structure")
+#: Local-adjustment template: kind, geometry, and which of its sliders are fitted.
+LOCAL_TEMPLATE: tuple[dict, ...] = (
+    {"kind": "graduated", "x": 0.5, "y": 0.3, "angle": 0.0, "feather": 0.4},
+    {"kind": "radial", "x": 0.5, "y": 0.55, "width": 0.7, "height": 0.7, "angle": 0.0, "feather": 0.6,
+     "invert": 0.0},
+    {"kind": "point", "x": 0.5, "y": 0.15, "radius": 0.6, "similarity": 50.0},
+)
+LOCAL_FIT_SLIDERS = ("exposure", "contrast")
+#: Geometry that stays fixed while fitting (discrete or degenerate choices).
+FIXED_GEOMETRY = {"invert"}
+#: A local adjustment whose largest effect on the training previews is below this (display
+#: units, 0.5/255) is dropped from the style.
+LOCAL_MIN_EFFECT = 0.5 / 255
+
+
+@dataclass
+class FitData:
+    """One pair at fit size, as tensors."""
+
+    name: str
+    rgb: torch.Tensor  # (3, h, w) display sRGB
+    edit: torch.Tensor  # (1, h, w)
+    masks: torch.Tensor  # (5, h, w), sum 1
+    descriptors: np.ndarray  # (D,)
+    s_rgb: torch.Tensor | None = None  # (3, N) random full-resolution pixels
+    s_edit: torch.Tensor | None = None  # (1, N)
+    s_masks: torch.Tensor | None = None  # (5, N)
+
+
+@dataclass
+class FitResult:
+    params: Params
+    mse: float  # mean squared error on the fit previews (display units)
+    steps: int
+    per_pair_mse: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def psnr(self) -> float:
+        return 10 * math.log10(1.0 / max(self.mse, 1e-12))
+
+
+def _span(spec) -> float:
+    return float(spec.hi - spec.lo) / 2.0
+
+
+REGION_SCALE = torch.tensor([_span(REGION_SLIDER_SPECS[s]) for s in REGION_SLIDERS])
+MIX_SCALE = torch.tensor([100.0, 100.0, 100.0])
+GEOMETRY_SCALE = {kind: torch.tensor([1.0 if name in ("x", "y", "feather", "radius", "width", "height")
+                                      else _span(spec) for name, spec in specs.items()])
+                  for kind, specs in LOCAL_KINDS.items()}
+
+
+@dataclass
+class _Batch:
+    """Pairs of one preview shape, with the slider-independent per-pixel work done once."""
+
+    names: list[str]
+    rgb: torch.Tensor  # (B, 3, h, w)
+    edit: torch.Tensor  # (B, 1, h, w)
+    masks: torch.Tensor  # (B, 5, h, w), normalised as the renderer does
+    feat: object  # engine.Features
+    small: torch.Tensor  # block-mean copy (control-point colour references, structure)
+
+
+def _batches(data: list[FitData]) -> list[_Batch]:
+    """Pairs grouped by preview shape, so the renderer runs once per group."""
+    from ..render import engine, spatial
+
+    groups: dict[tuple[int, int], list[FitData]] = {}
+    for item in data:
+        groups.setdefault(tuple(item.rgb.shape[1:]), []).append(item)
+    out = []
+    for g in groups.values():
+        rgb = torch.stack([d.rgb for d in g])
+        h, w = rgb.shape[2:]
+        masks = engine.normalize_masks(torch.stack([d.masks for d in g]))
+        feat = engine.features(rgb, need_hue=True, need_rgb=True)
+        small = spatial.block_mean(rgb, spatial.pool_factor(h, w, engine.BLUR_SIZE))
+        out.append(_Batch([d.name for d in g], rgb, torch.stack([d.edit for d in g]),
+                          spatial.resize_rows(masks, h, w), feat, small))
+    return out
+
+
+def _sampled_batch(data: list[FitData], per_image: int, seed: int = 0) -> _Batch:
+    """Random pixels of every pair laid out as one ``(1, 3, 1, N)`` image.
+
+    Valid for the renderer's per-pixel stages only (mix, hue bands, region tone, curve): those
+    are what the first fitting stage moves, at a fraction of the cost of whole previews.
+    """
+    from ..render import engine
+
+    gen = torch.Generator().manual_seed(seed)
+    rgbs, edits, masks, names = [], [], [], []
+    for item in data:
+        if item.s_rgb is not None:
+            rgb, edit, mask = item.s_rgb, item.s_edit, item.s_masks
+        else:
+            rgb, edit = item.rgb.reshape(3, -1), item.edit.reshape(1, -1)
+            mask = item.masks.reshape(item.masks.shape[0], -1)
+        pick = torch.randperm(edit.shape[1], generator=gen)[:per_image]
+        rgbs.append(rgb[:, pick])
+        edits.append(edit[:, pick])
+        masks.append(mask[:, pick])
+        names.append(item.name)
+    rgb = torch.cat(rgbs, 1)[None, :, None]
+    m = engine.normalize_masks(torch.cat(masks, 1)[None, :, None])
+    return _Batch(names, rgb, torch.cat(edits, 1)[None, :, None], m,
+                  engine.features(rgb, need_hue=True, need_rgb=True), None)
+
+
+class _Model(torch.nn.Module):
+    """Learnable normalised offsets around an initial `Params` -> `RenderTensors`."""
+
+    def __init__(self, init: Params, *, regional: bool, local: bool) -> None:
+        super().__init__()
+        from ..render.tensors import GEOMETRY_NAMES, params_to_tensors
+
+        base = init.copy()
+        if local:
+            have = {item["kind"] for item in base.local}
+            for template in LOCAL_TEMPLATE:
+                if template["kind"] not in have:
+                    item = default_local(template["kind"])
+                    item.update(template)
+                    base.local.append(item)
+        self.base = params_to_tensors(base)
+        self.kinds = self.base.local_kinds
+        self.regional = regional
+        n_local = len(self.kinds)
+        slider_mask = torch.tensor([s in FIT_REGION_SLIDERS for s in REGION_SLIDERS], dtype=torch.float32)
+        self.register_buffer("slider_mask", slider_mask)
+        self.shared = torch.nn.Parameter(torch.zeros(len(REGION_SLIDERS)))
+        self.delta = torch.nn.Parameter(torch.zeros(len(SEMANTIC_REGIONS), len(REGION_SLIDERS)))
+        self.mix = torch.nn.Parameter(torch.zeros(3))
+        self.curve = torch.nn.Parameter(torch.zeros(CURVE_KNOTS))
+        local_mask = torch.tensor([s in LOCAL_FIT_SLIDERS for s in REGION_SLIDERS], dtype=torch.float32)
+        self.register_buffer("local_mask", local_mask)
+        self.local_region = torch.nn.Parameter(torch.zeros(n_local, len(REGION_SLIDERS)))
+        self.local_geometry = torch.nn.Parameter(torch.zeros_like(self.base.local_geometry))
+        geo_scale = torch.zeros_like(self.base.local_geometry)
+        for i, kind in enumerate(self.kinds):
+            names = GEOMETRY_NAMES[kind]
+            scale = GEOMETRY_SCALE[kind].clone()
+            for j, name in enumerate(names):
+                if name in FIXED_GEOMETRY:
+                    scale[j] = 0.0
+            geo_scale[i, :len(names)] = scale
+        self.register_buffer("geo_scale", geo_scale)
+        self.mix_index = [list(GLOBAL_SLIDER_SPECS).index(n) for n in MIX_NAMES]
+
+    def tensors(self):
+        from dataclasses import replace
+
+        b = self.base
+        offset = self.shared.unsqueeze(0)
+        if self.regional:
+            offset = offset + self.delta
+        region = b.region + offset * REGION_SCALE * self.slider_mask
+        global_ = b.global_.clone()
+        global_[self.mix_index] = b.global_[self.mix_index] + self.mix * MIX_SCALE
+        curve = b.curve + self.curve
+        local_region = b.local_region + self.local_region * REGION_SCALE * self.local_mask
+        local_geometry = b.local_geometry + self.local_geometry * self.geo_scale
+        return replace(b, region=region, global_=global_, curve=curve, local_region=local_region,
+                       local_geometry=local_geometry)
+
+    def penalty(self) -> torch.Tensor:
+        """Keep regions near the shared value and the curve smooth and increasing."""
+        p = 0.02 * (self.delta ** 2).sum() if self.regional else self.delta.sum() * 0
+        curve = self.base.curve + self.curve
+        steps = curve[1:] - curve[:-1]
+        p = p + 10.0 * torch.relu(-steps).pow(2).sum()
+        p = p + 1e-3 * (self.local_region ** 2).sum()
+        return p
+
+
+def _render(tensors, batch: _Batch):
+    """`silverprint.render.render` on a prepared batch, step for step (same engine functions).
+
+    The only difference: the renderer treats every slider that records a gradient as active, so
+    structure, vignette and grain would be computed (at zero strength) on every step; the learner
+    does not fit them, so they are switched off here when their value is zero.
+    """
+    from ..render import engine, spatial
+
+    prep = engine.prepare(tensors)
+    if not bool((tensors.region[:, engine._STRUCTURE].detach() != 0).any()):
+        prep.k = None
+    for lp in prep.local:
+        if lp.k is not None and float(lp.k.detach()) == 0.0:
+            lp.k = None
+        if lp.bands is not None and not bool((lp.bands.detach() != 0).any()):
+            lp.bands = None
+    g = tensors.g
+    if float(g("vignette").detach()) == 0.0:
+        prep.vignette = None
+    if float(g("grain").detach()) == 0.0:
+        prep.grain = None
+    b, _, height, width = batch.rgb.shape
+    refs = engine.point_refs(prep, batch.small)
+    local = engine.local_mask_rows(prep, None, batch.rgb, refs, height, width, 0, height, b)
+    d, k = engine.shade(batch.feat, batch.masks, list(range(len(SEMANTIC_REGIONS))), local, prep)
+    base = None
+    if prep.structure:
+        base = spatial.resize_rows(engine.blur_base(batch.small, batch.masks, None, refs, prep), height, width)
+    return engine.finish(d, k, base, prep, height, width, 0, height)
+
+
+def _clamp_inplace(model: _Model) -> None:
+    """Keep every slider inside its range while optimising (the renderer extrapolates otherwise)."""
+    with torch.no_grad():
+        t = model.tensors()
+        lo = torch.tensor([REGION_SLIDER_SPECS[s].lo for s in REGION_SLIDERS])
+        hi = torch.tensor([REGION_SLIDER_SPECS[s].hi for s in REGION_SLIDERS])
+        over = (t.region - t.region.clamp(lo, hi)) / REGION_SCALE
+        model.delta.sub_(over) if model.regional else model.shared.sub_(over.mean(0))
+        curve = model.base.curve + model.curve
+        model.curve.sub_(curve - curve.clamp(0, 1))
+        for i, kind in enumerate(model.kinds):
+            from ..render.tensors import GEOMETRY_NAMES
+
+            for j, name in enumerate(GEOMETRY_NAMES[kind]):
+                spec = LOCAL_KINDS[kind][name]
+                if model.geo_scale[i, j] == 0:
+                    continue
+                value = model.base.local_geometry[i, j] + model.local_geometry[i, j] * model.geo_scale[i, j]
+                clamped = value.clamp(spec.lo, spec.hi)
+                model.local_geometry[i, j] -= (value - clamped) / model.geo_scale[i, j]
+            lr_lo = torch.tensor([REGION_SLIDER_SPECS[s].lo for s in REGION_SLIDERS])
+            lr_hi = torch.tensor([REGION_SLIDER_SPECS[s].hi for s in REGION_SLIDERS])
+            value = t.local_region[i]
+            model.local_region[i] -= (value - value.clamp(lr_lo, lr_hi)) / REGION_SCALE
+
+
+def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
+              progress: Callable[[int, int, float], None] | None,
+              anchor=None, anchor_weight: float = 0.0) -> float:
+    n_pixels = sum(b.edit.numel() for b in batches)
+    groups = [
+        {"params": [model.shared, model.delta, model.mix], "lr": lr},
+        {"params": [model.curve], "lr": lr * 0.3},
+        {"params": [model.local_region, model.local_geometry], "lr": lr},
+    ]
+    opt = torch.optim.Adam(groups)
+    base_lrs = [g["lr"] for g in groups]
+    loss_value = float("nan")
+    for step in range(steps):
+        # Warm-up then cosine decay: large early moves, fine convergence at the end.
+        scale = min(1.0, (step + 1) / 10) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        for g, base_lr in zip(opt.param_groups, base_lrs):
+            g["lr"] = base_lr * max(scale, 0.02)
+        opt.zero_grad()
+        tensors = model.tensors()
+        sse = 0.0
+        for batch in batches:
+            sse = sse + ((_render(tensors, batch) - batch.edit) ** 2).sum()
+        mse = sse / n_pixels
+        loss = mse * 1e3 + model.penalty() * 1e-3
+        if anchor is not None and anchor_weight > 0:
+            loss = loss + anchor_weight * (((tensors.region - anchor.region) / REGION_SCALE) ** 2).mean()
+        loss.backward()
+        opt.step()
+        _clamp_inplace(model)
+        loss_value = float(mse.detach())
+        if progress:
+            progress(step + 1, steps, loss_value)
+    return loss_value
+
+
+def _params_of(model: _Model) -> Params:
+    from ..render.tensors import tensors_to_params
+    from ..styles import clamp_params
+
+    with torch.no_grad():
+        return clamp_params(tensors_to_params(model.tensors()))
+
+
+def downsample(item: FitData, side: int) -> FitData:
+    """A smaller copy of a fit pair (area averaging), for the spatial stage."""
+    import torch.nn.functional as F
+
+    h, w = item.rgb.shape[1:]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return item
+    size = (max(8, round(h * scale)), max(8, round(w * scale)))
+
+    def area(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x[None], size=size, mode="area")[0]
+
+    return FitData(item.name, area(item.rgb), area(item.edit), area(item.masks), item.descriptors,
+                   item.s_rgb, item.s_edit, item.s_masks)
+
+
+def fit_shared(data: list[FitData], init: Params | None = None, *, regional: bool = True,
+               local: bool = True, steps: int = TONE_STEPS, local_steps: int = LOCAL_STEPS,
+               lr: float = 0.03, progress: Callable[[str, int, int, float], None] | None = None,
+               anchor: Params | None = None, anchor_weight: float = 0.0) -> FitResult:
+    """One slider set that reproduces all the pairs' edits as closely as the renderer can.
+
+    Stage 1 fits the per-pixel sliders (mix, hue bands, region tone, curve) on sampled pixels;
+    stage 2 adds the local-adjustment template and refines everything on small whole previews.
+    """
+    from ..render.tensors import params_to_tensors
+
+    torch.manual_seed(0)
+    params = init.copy() if init is not None else Params()
+    anchor_t = params_to_tensors(anchor) if anchor is not None and anchor_weight > 0 else None
+    model = _Model(params, regional=regional, local=False)
+    _optimise(model, [_sampled_batch(data, SAMPLES_PER_PAIR)], steps, lr,
+              (lambda i, n, v: progress("tone", i, n, v)) if progress else None, anchor_t, anchor_weight)
+    params = _params_of(model)
+    if local and local_steps > 0:
+        model = _Model(params, regional=regional, local=True)
+        small = _batches([downsample(d, LOCAL_SIDE) for d in data])
+        _optimise(model, small, local_steps, lr,
+                  (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight)
+        params = _params_of(model)
+    return _finish(params, _batches(data), steps + (local_steps if local else 0))
+
+
+def _finish(params: Params, batches: list[_Batch], steps: int) -> FitResult:
+    """Drop local adjustments without a visible effect; measure the error per pair."""
+    n_pixels = sum(b.edit.numel() for b in batches)
+    with torch.no_grad():
+        keep = []
+        full = [_render(_tensors(params), batch) for batch in batches]
+        for i in range(len(params.local)):
+            trial = params.copy()
+            trial.local = [item for j, item in enumerate(params.local) if j != i]
+            effect = max(float((a - _render(_tensors(trial), batch)).abs().amax())
+                         for a, batch in zip(full, batches))
+            if effect >= LOCAL_MIN_EFFECT:
+                keep.append(i)
+        params.local = [params.local[i] for i in keep]
+        sse, per = 0.0, {}
+        t = _tensors(params)
+        for batch in batches:
+            err = ((_render(t, batch) - batch.edit) ** 2).flatten(1)
+            sse += float(err.sum())
+            per.update({n: float(e.mean()) for n, e in zip(batch.names, err)})
+    return FitResult(params, sse / n_pixels, steps, per)
+
+
+def _tensors(params: Params):
+    from ..render.tensors import params_to_tensors
+
+    return params_to_tensors(params)
+
+
+def render_fit(params: Params, item: FitData) -> torch.Tensor:
+    """Render one pair at fit size with explicit params (no grad): ``(1, h, w)``."""
+    with torch.no_grad():
+        return _render(_tensors(params), _batches([item])[0])[0, :1]
+
+
+def fit_pair(item: FitData, init: Params, *, steps: int = 60, lr: float = 0.02) -> FitResult:
+    """One pair's own sliders, starting from (and pulled toward) the shared fit."""
+    return fit_shared([item], init, regional=False, local=False, steps=steps, lr=lr,
+                      anchor=init, anchor_weight=0.05)
+
+
+def params_from_global(gf) -> Params:
+    """Start values from the global baseline fit: its channel weights and its curve on 17 knots."""
+    from ..params import CURVE_KNOTS
+    from .metrics import srgb_to_linear
+
+    params = Params()
+    for name, w in zip(MIX_NAMES, gf.weights):
+        spec = GLOBAL_SLIDER_SPECS[name]
+        params.global_[name] = float(min(max(100.0 * w, spec.lo), spec.hi))
+    knots = np.linspace(0.0, 1.0, CURVE_KNOTS, dtype=np.float32)
+    inputs = srgb_to_linear(knots) if gf.space == "linear" else knots
+    grid = np.linspace(gf.lo, gf.hi, len(gf.curve))
+    curve = np.clip(np.interp(inputs, grid, gf.curve), 0.0, 1.0)
+    params.global_["curve"] = [float(v) for v in np.maximum.accumulate(curve)]
+    return params
+
+
+def fit_data(name: str, rgb: np.ndarray, edit: np.ndarray, masks: np.ndarray, descriptors: np.ndarray,
+             side: int = FIT_SIDE, samples: int = SAMPLES_PER_PAIR, seed: int = 0) -> FitData:
+    """A pair as the fit uses it: random full-resolution pixels and a small whole preview.
+
+    The per-pixel stage must see pixels at the edit's own resolution: averaging pixels first
+    (a downscaled copy) and then applying a steep tone curve is not the curve of the averages, and
+    the bias would cost decibels on exactly the styles that are pure tone mappings.
+    """
+    import cv2
+
+    eh, ew = edit.shape[:2]
+    if rgb.shape[:2] != (eh, ew):  # edits may be exported smaller (or larger)
+        interp = cv2.INTER_AREA if rgb.shape[0] > eh else cv2.INTER_CUBIC
+        rgb = np.clip(cv2.resize(rgb, (ew, eh), interpolation=interp), 0, 1)
+    full_masks = np.stack([cv2.resize(m, (ew, eh), interpolation=cv2.INTER_LINEAR) for m in masks])
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(eh * ew, size=min(samples, eh * ew), replace=False)
+    s_rgb = rgb.reshape(-1, 3)[pick].T
+    s_edit = edit.reshape(-1)[pick][None]
+    s_masks = full_masks.reshape(len(masks), -1)[:, pick]
+    s_masks = s_masks / np.maximum(s_masks.sum(0, keepdims=True), 1e-6)
+    scale = min(1.0, side / max(eh, ew))
+    size = (max(8, round(ew * scale)), max(8, round(eh * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size != (ew, eh) else rgb
+    grey = cv2.resize(edit, size, interpolation=cv2.INTER_AREA) if size != (ew, eh) else edit
+    m = np.stack([cv2.resize(mask, size, interpolation=cv2.INTER_AREA) for mask in masks])
+    m = m / np.maximum(m.sum(0, keepdims=True), 1e-6)
+
+    def t(x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+    return FitData(name, t(small.transpose(2, 0, 1)), t(grey)[None], t(m),
+                   np.asarray(descriptors, np.float32), t(s_rgb), t(s_edit), t(s_masks))
+
+
+class single_thread:
+    """Run torch on one thread inside a block, then restore the caller's setting.
+
+    The fit is many small tensor operations: with two threads on a busy two-core machine, the
+    threads spend their time waiting for each other (measured: 40x slower than one thread).
+    """
+
+    def __enter__(self) -> "single_thread":
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        torch.set_num_threads(self.before)
