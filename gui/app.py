@@ -23,7 +23,7 @@ from .history import History
 from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
 from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFileDialog, QFrame,
                  QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
-                 QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
+                 QSettings, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
 from .regions_panel import GlobalPanel, RegionsPanel, region_label
 from .taskman import IO, LatestOnly, Op, taskman
 from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
@@ -215,9 +215,14 @@ class MainWindow(QMainWindow):
         self.resizeDocks([gallery_dock, side_dock], [ICON_COLUMN_WIDTH, 400], Qt.Orientation.Horizontal)
 
         self.status = self.statusBar()
+        self.status_zoom = QLabel("")
+        self.status_zoom.setObjectName("Muted")
         self.status_service = QLabel("")
         self.status_service.setObjectName("Muted")
+        self.status.addPermanentWidget(self.status_zoom)
         self.status.addPermanentWidget(self.status_service)
+        self.viewer.zoomChanged.connect(
+            lambda scale: self.status_zoom.setText(f"{scale:.0%}" if self.viewer._scale else f"Fit ({scale:.0%})"))
         self.gallery.load_styles()
         self.gallery.select_name(self.style_name)
         self.style_label.setText(self.style_name)
@@ -240,8 +245,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     # documents
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", str(Path.home()), IMAGE_FILTER)
+        settings = QSettings()
+        start = str(settings.value("last_folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
         if path:
+            settings.setValue("last_folder", str(Path(path).parent))
             self.open_path(path)
 
     def open_path(self, path: str | os.PathLike) -> None:
@@ -254,6 +262,7 @@ class MainWindow(QMainWindow):
         self.doc = doc
         self.viewer.set_images(to_qimage(doc.before), None)
         self.viewer.fit()
+        self.status_zoom.setText(f"Fit ({self.viewer.scale():.0%})")
         w, h = doc.size
         self.info.setText(f"{doc.name}  ·  {w}×{h}  ·  {doc.bit_depth}-bit")
         self.setWindowTitle(f"{doc.name} — Silverprint")
