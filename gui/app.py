@@ -33,6 +33,13 @@ OVERLAY_COLOUR = QColor(theme.OVERLAY)
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.arw *.raf *.orf *.rw2)"
 
 
+def companion_settings() -> QSettings:
+    """The companion's preferences, in Silverprint's own config folder (one path resolver)."""
+    from silverprint.paths import config_dir
+
+    return QSettings(str(config_dir() / "companion.ini"), QSettings.Format.IniFormat)
+
+
 class MainWindow(QMainWindow):
     """Silverprint's window. Signals are for tests and the latency benchmark."""
 
@@ -245,7 +252,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     # documents
     def choose_file(self) -> None:
-        settings = QSettings()
+        settings = companion_settings()
         start = str(settings.value("last_folder", str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
         if path:
