@@ -300,7 +300,7 @@ def test_portrait_lifts_a_backlit_face():
 def test_decode_clamps_to_ranges_and_overrides_still_apply(tmp_path):
     data = _style_dict("high-key")
     data["name"] = "extreme"
-    data["decoder"]["weights"] = [[-500.0] * len(data["decoder"]["inputs"])]
+    data["decoder"]["weights"] = [[-500.0] * len(data["decoder"]["inputs"]) for _ in data["decoder"]["outputs"]]
     data["decoder"]["clip"] = None
     data["subjects"]["portrait"] = {"all.contrast": 900.0, "global.curve": [5.0] * 17}
     style = load_style(_write(tmp_path / "extreme.json", data))

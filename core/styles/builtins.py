@@ -171,7 +171,8 @@ def gritty_street() -> Style:
     base = _params(
         {"red": 5, "blue": -15, "contrast": 45, "structure": 45, "blacks": -30, "whites": 20,
          "shadows": -10},
-        skin={"exposure": 0.1, "structure": -15, "blacks": 15},
+        skin={"exposure": 0.1, "structure": -15, "blacks": 25, "shadows": 20, "whites": -20,
+              "highlights": -25},
         glob={"grain": 35, "grain_size": 25, "vignette": -20, "grain_seed": 7})
     decoder = _decoder([("all.shadows", {"lum_p25": -80.0}, 0.0, (0.0, 30.0))], {"lum_p25": 0.25})
     subjects = {"night": {"all.blacks": 10}}
@@ -181,14 +182,17 @@ def gritty_street() -> Style:
 
 def noir() -> Style:
     # Low key: the frame goes dark, blacks are deep, faces are lifted out of the shadow as by a
-    # key light. Bright photos are pulled down more than already dark ones, so nothing is crushed.
+    # key light. Bright photos are pulled down more than already dark ones, and a face that is
+    # itself dark gets more of the key light (up to 0.4 EV), so nothing is crushed.
     base = _params(
         {"red": 10, "blue": -10, "exposure": -0.5, "contrast": 35, "blacks": -35, "shadows": -30,
          "highlights": 10, "whites": 10, "structure": 15},
-        skin={"exposure": 0.45, "shadows": 20, "structure": -20},
+        skin={"exposure": 0.45, "shadows": 35, "blacks": 25, "structure": -20},
         glob={"vignette": -45, "vignette_midpoint": 35, "vignette_feather": 60, "grain": 12,
               "grain_seed": 3})
-    decoder = _decoder([("all.exposure", {"lum_mean": -1.5}, 0.0, (-0.5, 0.4))], {"lum_mean": 0.4})
+    decoder = _decoder([("all.exposure", {"lum_mean": -1.5}, 0.0, (-0.5, 0.4)),
+                        ("skin.exposure", {"skin_lum": -2.0}, 0.0, (0.0, 0.4))],
+                       {"lum_mean": 0.4, "skin_lum": 0.35})
     subjects = {"night": {"all.exposure": 0.3, "all.shadows": 15}}
     return _style("noir", "Low-key noir: dark and moody, deep blacks, faces lifted from the "
                   "shadow, heavy vignette.", base, subjects, decoder)
@@ -197,22 +201,26 @@ def noir() -> Style:
 def high_key() -> Style:
     # Bright and airy; exposure is set by the photo's mean brightness and by how close its
     # highlights already are to white, so a dark photo is lifted more than a bright one and a
-    # bright backdrop is not blown; highlights are held back to keep their detail.
+    # bright backdrop is not blown; highlights are held back to keep their detail, and a light
+    # face is lifted less than the rest so that it keeps its modelling.
     base = _params(
         {"exposure": 0.5, "contrast": -10, "highlights": -40, "shadows": 35, "blacks": 5,
          "whites": 10, "structure": -5},
-        skin={"structure": -15})
-    decoder = _decoder([("all.exposure", {"lum_mean": -1.5, "lum_p95": -1.5}, 0.0, (-0.6, 0.5))],
-                       {"lum_mean": 0.45, "lum_p95": 0.85})
+        skin={"structure": -15, "highlights": -25})
+    decoder = _decoder([("all.exposure", {"lum_mean": -1.5, "lum_p95": -1.5}, 0.0, (-0.6, 0.4)),
+                        ("skin.exposure", {"skin_lum": -1.5}, 0.0, (-0.5, 0.0))],
+                       {"lum_mean": 0.45, "lum_p95": 0.85, "skin_lum": 0.3})
     return _style("high-key", "High-key: bright and airy, low contrast, clean whites and soft open "
                   "shadows.", base, {"portrait": {"skin.exposure": 0.1}}, decoder)
 
 
 def tri_x_like() -> Style:
     # A fast panchromatic film developed for punch: slightly dark reds, a steep mid-tone curve
-    # with a firm toe, inky blacks and bold grain.
+    # with a firm toe, inky blacks and bold grain. Skin keeps its shadow detail (a printer would
+    # dodge a face rather than let the toe swallow it).
     base = _params(
         {"contrast": 15, "blacks": -15, "structure": 15, "highlights": -5},
+        skin={"shadows": 25, "blacks": 15},
         glob={"mix_red": 28, "mix_green": 60, "mix_blue": 12, "curve": s_curve(0.45),
               "grain": 40, "grain_size": 30, "grain_seed": 400})
     return _style("tri-x-like", "Tri-X-like film: punchy mid-tones, inky blacks, slightly dark "
