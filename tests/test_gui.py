@@ -288,6 +288,22 @@ def test_export_next_to_the_original_never_over_it(opened, qtbot, tmp_path):
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
 
 
+@needs_data
+def test_a_bad_file_is_reported_and_the_open_photo_stays(opened, qtbot, tmp_path):
+    from silverprint_gui import errors
+
+    win = opened
+    doc, params = win.doc, win.params.copy()
+    bad = tmp_path / "truncated.png"
+    bad.write_bytes(SKY_PHOTO.read_bytes()[:2000])
+    shown = len(errors.shown)
+    win.open_path(bad)
+    qtbot.waitUntil(lambda: len(errors.shown) > shown, timeout=30_000)
+    assert "truncated.png" in errors.shown[-1]
+    assert win.doc is doc and win.params == params
+    assert "truncated.png" in win.status.currentMessage()
+
+
 # --------------------------------------------------------------------------------- bridge
 
 def _plugin_session(url: str, image: Path, results: dict) -> None:
