@@ -42,8 +42,12 @@ def resize_rows(src: torch.Tensor, height: int, width: int, start: int = 0, stop
     h, w = src.shape[-2:]
     if (h, w) == (height, width):
         return src[..., start:stop, :]
-    i0, i1, wy = _source_index(height, h, start, stop, src.device, src.dtype)
-    lo, hi = int(i0.min()), int(i1.max()) + 1
+    if h == height:
+        i0 = i1 = wy = None
+        lo, hi = start, stop
+    else:
+        i0, i1, wy = _source_index(height, h, start, stop, src.device, src.dtype)
+        lo, hi = int(i0.min()), int(i1.max()) + 1
     band = src[..., lo:hi, :]
     if w != width:
         j0, j1, wx = _source_index(width, w, 0, width, src.device, src.dtype)
