@@ -386,3 +386,29 @@ def test_cli_list_show_import_export_remove(tmp_path, capsys):
     bad = _write(tmp_path / "bad.json", "{")
     assert cli_main(["styles", "import", str(bad)]) == 2
     assert "bad.json" in capsys.readouterr().err
+
+
+def test_make_style_for_the_learner_round_trips(home):
+    from silverprint.styles import (Embedding, LinearDecoder, Proxies, decoder_inputs, make_style,
+                                    save_user_style)
+
+    base = apply_overrides(Params(), ["all.contrast=12", "sky.blue=-40", "global.grain=10"])
+    proxies = Proxies(Embedding(["lum_mean", "sky_area"], [0.4, 0.1], [0.1, 0.2], [[1.0, 0.0], [0.0, 1.0]]),
+                      style=[0.0, 0.0], subjects={"look-a": [1.5, 0.0], "look-b": [0.0, 1.5]}, temperature=0.5)
+    decoder = LinearDecoder(inputs=["subject:look-b", "lum_p50"], outputs=["sky.exposure", "all.contrast"],
+                            weights=[[-0.4, 0.0], [0.0, -20.0]], bias=[0.0, 5.0])
+    style = make_style("my look", "learned from 12 pairs", base, pairs=12, metrics={"psnr": 41.2},
+                       proxies=proxies, subjects={"look-b": {"sky.exposure": -0.2}}, decoder=decoder,
+                       portfolio="/photos/mine", extra={"fit": {"residual": 0.01}})
+    path = save_user_style(style)
+    loaded = load_style("my look")
+    assert loaded.path == path and loaded.provenance["pairs"] == 12
+    assert loaded.provenance["portfolio"] == "/photos/mine" and loaded.extra == {"fit": {"residual": 0.01}}
+    d = _photo("landscape")
+    x = decoder_inputs(loaded, d)
+    assert x.shape == (2,) and x[0] == pytest.approx(assign(loaded, d)["look-b"])
+    assert decode(loaded, d).to_dict() == decode(style, d).to_dict()
+    with pytest.raises(InvalidStyleError, match="glow"):
+        make_style("bad", "x", base, subjects={"portrait": {"sky.glow": 1}})
+    default = make_style("plain", "uses the built-ins' subjects", base, subjects={"portrait": {"skin.exposure": 0.2}})
+    assert set(default.proxies.subjects) >= {"portrait", "landscape", "night"}

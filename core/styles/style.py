@@ -219,6 +219,29 @@ def sparse_params(params: Params) -> dict[str, Any]:
     return data
 
 
+def make_style(name: str, description: str, base: Params, *, source: str = "learned", pairs: int = 0,
+               metrics: dict[str, float] | None = None, proxies: Proxies | None = None,
+               subjects: dict[str, dict[str, Any]] | None = None, decoder: LinearDecoder | None = None,
+               extra: dict[str, Any] | None = None, **provenance: Any) -> Style:
+    """A new, validated style (what the learner and the GUI build); not yet saved.
+
+    Without `proxies` the built-ins' shared embedding and subject proxies are used, so subject
+    deltas named portrait / landscape / architecture / street / night work out of the box. Extra
+    keyword arguments go into the provenance (e.g. ``portfolio=...``, ``parent="silver"``).
+    """
+    if proxies is None:
+        from .builtins import shared_proxies
+
+        proxies = shared_proxies()
+    style = Style(name=check_name(name), description=description, base=base.copy(), proxies=proxies,
+                  subjects=copy.deepcopy(subjects or {}), decoder=decoder,
+                  provenance={"source": source, "pairs": int(pairs), "created": now_iso(),
+                              "metrics": dict(metrics or {}), **provenance},
+                  extra=copy.deepcopy(extra or {}))
+    style_from_dict(json.loads(style_to_json(style)), name)  # validate now, not when it is loaded
+    return style
+
+
 # --- validation -------------------------------------------------------------------------------
 
 def _fail(where: str, reason: str) -> InvalidStyleError:
