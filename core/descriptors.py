@@ -133,7 +133,7 @@ def describe(rgb_small: np.ndarray, masks: np.ndarray,
         raise ShapeError(f"describe: rgb must be (h, w, 3), got {rgb.shape}")
     if masks.ndim != 3 or masks.shape[0] != len(SEMANTIC_REGIONS):
         raise ShapeError(f"describe: masks must be ({len(SEMANTIC_REGIONS)}, h, w), got {masks.shape}")
-    rgb, masks = _reduce(np.clip(rgb, 0.0, 1.0), masks)
+    rgb, masks = _reduce(np.clip(np.nan_to_num(rgb), 0.0, 1.0), np.nan_to_num(masks))
     lin = _srgb_to_linear(rgb)
     y_lin = lin @ _REC709
     lum = _linear_to_srgb(y_lin)

@@ -412,3 +412,12 @@ def test_make_style_for_the_learner_round_trips(home):
         make_style("bad", "x", base, subjects={"portrait": {"sky.glow": 1}})
     default = make_style("plain", "uses the built-ins' subjects", base, subjects={"portrait": {"skin.exposure": 0.2}})
     assert set(default.proxies.subjects) >= {"portrait", "landscape", "night"}
+
+
+def test_a_renamed_copy_in_the_styles_folder_takes_its_file_name(home):
+    import shutil
+
+    shutil.copy(load_style("noir").path, user_style_path("my noir"))
+    assert load_style("my noir").name == "my noir"
+    assert "my noir" in {s.name for s in list_styles()}
+    assert [s.name for s in list_styles()].count("noir") == 1

@@ -149,3 +149,24 @@ def test_render_file_with_every_style_keeps_exif_in_16_bit_png(tmp_path):
             assert tags.get(0x013B) == "Jane Photographer", f"{style.name}: EXIF not kept"
     assert src.read_bytes() == before  # the original is never modified
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_styles_show_explains_a_style_on_a_photo(tmp_path, capsys, monkeypatch):
+    import json
+
+    from PIL import Image
+
+    from silverprint.cli import main
+
+    monkeypatch.setenv("SILVERPRINT_HOME", str(tmp_path / "home"))
+    photo = Image.open(KODAK / "kodim21.png").convert("RGB")
+    photo.thumbnail((256, 256))
+    src = tmp_path / "lighthouse.jpg"
+    photo.save(src, quality=92)
+    assert main(["styles", "show", "red-filter-landscape", "--photo", str(src), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)["on_photo"]
+    assert sum(data["subjects"].values()) == pytest.approx(1.0, abs=0.01)
+    assert data["decoder"]["local0.exposure"] < -0.2  # a sky, so the graduated filter darkens
+    assert data["params"]["local"][0]["exposure"] == pytest.approx(data["decoder"]["local0.exposure"], abs=1e-3)
+    assert main(["styles", "show", "silver", "--photo", str(tmp_path / "missing.jpg")]) == 2
+    assert "missing.jpg" in capsys.readouterr().err

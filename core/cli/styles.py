@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="show one style's description, provenance and sliders")
     p.add_argument("name", metavar="NAME", help="style name or path to a .json style file")
     p.add_argument("--json", action="store_true", help="print the whole style file as JSON")
+    p.add_argument("--photo", metavar="FILE",
+                   help="also show how the style adapts to this photo (subjects, decoded sliders)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("import", help="copy a style file into your styles")
@@ -81,12 +83,30 @@ def _changed(style: Any) -> list[str]:
     return lines
 
 
+def _on_photo(style: Any, photo: str) -> dict[str, Any]:
+    """Subject weights, decoder deltas and the decoded sliders of `style` on one photo."""
+    from ..imageio import load_image
+    from ..pipeline import analyse
+    from ..styles import decode, explain
+    from ..styles.style import sparse_params
+
+    analysis = analyse(load_image(photo))
+    why = explain(style, analysis.descriptors)
+    return {"photo": photo, "subjects": {k: round(v, 3) for k, v in why["subjects"].items()},
+            "decoder": {k: round(v, 3) for k, v in why["decoder"].items()},
+            "params": sparse_params(decode(style, analysis.descriptors))}
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from ..styles import load_style
 
     style = load_style(args.name)
+    adapted = _on_photo(style, args.photo) if args.photo else None
     if args.json:
-        print(json.dumps(dict(style.to_dict(), builtin=style.builtin), indent=2))
+        data = dict(style.to_dict(), builtin=style.builtin)
+        if adapted:
+            data["on_photo"] = adapted
+        print(json.dumps(data, indent=2))
         return 0
     prov = style.provenance
     print(f"{style.name} — {style.description}")
@@ -104,6 +124,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     if style.decoder:
         print(f"  adapts to the photo: {', '.join(dict.fromkeys(style.decoder.outputs))} "
               f"(from {', '.join(style.decoder.inputs)})")
+    if adapted:
+        weights = sorted(adapted["subjects"].items(), key=lambda kv: -kv[1])
+        print(f"  on {adapted['photo']}:")
+        print("    subjects: " + ", ".join(f"{k} {v:.0%}" for k, v in weights if v >= 0.01))
+        if adapted["decoder"]:
+            print("    decoder: " + ", ".join(f"{k}{v:+g}" for k, v in adapted["decoder"].items()))
     return 0
 
 

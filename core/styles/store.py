@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import SilverprintError, UnknownStyleError
 from ..paths import builtin_styles_dir, styles_dir
-from .style import InvalidStyleError, Style, check_name, now_iso, read_style, save_style
+from .style import NAME_RE, InvalidStyleError, Style, check_name, now_iso, read_style, save_style
 
 #: The style `make run`, the plug-ins without the companion and `render` without --style use.
 DEFAULT_STYLE = "silver"
@@ -22,6 +22,15 @@ def _files(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {p.stem: p for p in sorted(folder.glob("*.json")) if not p.name.startswith(".")}
+
+
+def _read_named(path: Path, *, builtin: bool = False) -> Style:
+    """Read a style from a store folder: its file name is its name there (a renamed copy of a
+    file is a style of the new name, so listing and loading agree)."""
+    style = read_style(path, builtin=builtin)
+    if style.name != path.stem and NAME_RE.match(path.stem):
+        style.name = path.stem
+    return style
 
 
 def builtin_names() -> list[str]:
@@ -46,11 +55,11 @@ def list_styles(errors: list[str] | None = None) -> list[Style]:
     users: dict[str, Style] = {}
     for name, path in _files(styles_dir()).items():
         try:
-            users[name] = read_style(path)
+            users[name] = _read_named(path)
         except SilverprintError as exc:
             if errors is not None:
                 errors.append(str(exc))
-    result = [read_style(p, builtin=True) for n, p in _files(builtin_styles_dir()).items() if n not in users]
+    result = [_read_named(p, builtin=True) for n, p in _files(builtin_styles_dir()).items() if n not in users]
     return result + list(users.values())
 
 
@@ -69,10 +78,10 @@ def load_style(name_or_path: str | os.PathLike | Style) -> Style:
     name = str(name_or_path)
     user = styles_dir() / f"{name}.json"
     if user.is_file():
-        return read_style(user)
+        return _read_named(user)
     builtin = builtin_styles_dir() / f"{name}.json"
     if builtin.is_file():
-        return read_style(builtin, builtin=True)
+        return _read_named(builtin, builtin=True)
     raise UnknownStyleError(f"unknown style {name!r} (known: {', '.join(style_names()) or 'none'})")
 
 
