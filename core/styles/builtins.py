@@ -70,7 +70,7 @@ def _params(all_: dict[str, float] | None = None, glob: dict[str, Any] | None = 
         p.set(f"all.{key}", value)
     for region, sliders in regions.items():
         for key, value in sliders.items():
-            p.set(f"{region}.{key}", p.regions[region][key] + value)
+            p.set(f"{region}.{key}", round(p.regions[region][key] + value, 6))
     for key, value in (glob or {}).items():
         p.set(f"global.{key}", value)
     if local:
