@@ -275,10 +275,13 @@ def point_refs(prep: Prepared, rgb_small: torch.Tensor | None) -> dict:
 
 
 def blur_base(rgb_small: torch.Tensor, masks: torch.Tensor, given_local: torch.Tensor | None, refs: dict,
-              prep: Prepared) -> torch.Tensor:
-    """Step 6's ``B`` at the block-mean size: steps 1–5 on the small copy, Gaussian-blurred."""
+              prep: Prepared, feat: Features | None = None) -> torch.Tensor:
+    """Step 6's ``B`` at the block-mean size: steps 1–5 on the small copy, Gaussian-blurred.
+
+    ``feat``: the small copy's `features` when the caller has them cached."""
     b, _, hs, ws = rgb_small.shape
-    feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points)
+    if feat is None:
+        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points)
     ids = list(range(masks.shape[1]))
     m = spatial.resize_rows(masks, hs, ws)
     local = local_mask_rows(prep, given_local, rgb_small, refs, hs, ws, 0, hs, b)

@@ -145,7 +145,10 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
                 local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
                 d, k = engine.apply_locals(d, k, feat, local, prep)
                 d = engine.apply_curve(d, prep)
-            base = spatial.resize_rows(base_small, height, width, start, stop) if base_small is not None else None
+            base = None
+            if base_small is not None:
+                base = fast.base_rows(base_small, start, stop) if fast is not None else \
+                    spatial.resize_rows(base_small, height, width, start, stop)
             result = engine.finish(d, k, base, prep, height, width, start, stop)[0]
             if result.shape[0] == 3:
                 out[start:stop] = result.permute(1, 2, 0).cpu().numpy()
@@ -226,6 +229,13 @@ class _FastBands:
         else:
             for span in bands:
                 one(span)
+
+    def base_rows(self, base_small: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """Rows of the upsampled structure base (OpenCV's bilinear stretch, as for the masks)."""
+        if getattr(self, "_base", None) is None:
+            self._base = self.fc.MaskRows(base_small, self.height, self.width)
+        out = np.empty((stop - start, self.width), np.float32)
+        return torch.from_numpy(self._base.band(0, start, stop, out))[None, None]
 
     def shade(self, band: np.ndarray, ids: list[int], start: int, stop: int):
         """``(d, k, display tensor, features)`` as tensors for torch to finish."""

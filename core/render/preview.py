@@ -86,6 +86,27 @@ class Preview:
             self._small = spatial.block_mean(self.rgb, spatial.pool_factor(self.height, self.width, engine.BLUR_SIZE))
         return self._small
 
+    def _small_features(self) -> engine.Features:
+        """Hue basis and linear light of the block-mean copy (all a structure base needs)."""
+        if getattr(self, "_small_feat", None) is None:
+            self._small_feat = engine.features(self._block_mean(), need_hue=True, need_rgb=True)
+        return self._small_feat
+
+    def _small_masks(self) -> torch.Tensor:
+        """The masks resampled to the block-mean size once (`blur_base` then uses them as they are)."""
+        if getattr(self, "_masks_at_small", None) is None:
+            hs, ws = self._block_mean().shape[-2:]
+            self._masks_at_small = spatial.resize_rows(self.masks_small, hs, ws)
+        return self._masks_at_small
+
+    def _upsample(self, small: torch.Tensor) -> torch.Tensor:
+        """``(1, 1, hs, ws)`` → preview size, bilinear (OpenCV on CPU: same mapping, much faster)."""
+        if self._fast is None:
+            return spatial.resize_rows(small, self.height, self.width)
+        rows = self._fast.MaskRows(small, self.height, self.width)
+        out = np.empty((self.height, self.width), np.float32)
+        return torch.from_numpy(rows.band(0, 0, self.height, out))[None, None]
+
     def _cached(self, name: str, key: tuple, compute):
         entry = self._cache.get(name)
         if entry is not None and entry[0] == key:
@@ -140,8 +161,9 @@ class Preview:
         if prep.structure:
             no_structure = (_key(t.region[:, :-1]), _key(t.local_region[:, :-1]))  # structure is last
             small_key = (mix_key, no_structure, _key(t.curve), local_key, local_given is None)
-            base = self._cached("base", small_key, lambda: spatial.resize_rows(
-                engine.blur_base(self._block_mean(), self.masks_small, local_given, refs, prep), height, width))
+            base = self._cached("base", small_key, lambda: self._upsample(
+                engine.blur_base(self._block_mean(), self._small_masks(), local_given, refs, prep,
+                                 self._small_features())))
         if prep.grain is not None:
             amount, size = prep.grain
             noise = self._cached("grain", (prep.seed, size), lambda: spatial.grain_noise(
