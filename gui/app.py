@@ -260,12 +260,21 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str | os.PathLike) -> None:
-        self.show_status(f"Opening {Path(path).name}…", timeout_ms=0)
-        Op(self, lambda: document.open_file(path, device=self.device)).success(self.set_document).run_in_background()
+        name = Path(path).name
+        self.show_status(f"Opening {name}…", timeout_ms=0)
+        self.viewer.set_busy(f"Finding the regions of {name}…")
+
+        def failed(exc: Exception) -> None:
+            self.viewer.set_busy("")
+            show_error(parent=self, exc=exc)
+
+        Op(self, lambda: document.open_file(path, device=self.device)).success(self.set_document) \
+            .failure(failed).run_in_background()
 
     def set_document(self, doc: document.Document, *, style: str | None = None) -> None:
         """Show a loaded document and apply the current (or given) style to it."""
         self._renderer.invalidate()
+        self.viewer.set_busy("")
         self.doc = doc
         self.viewer.set_images(to_qimage(doc.before), None)
         self.viewer.fit()

@@ -45,6 +45,7 @@ class ImageViewer(QWidget):
         self._drag_centre = QPointF()
         self.placing = False
         self.placeholder = "Open a photo (Ctrl+O) or drop one here"
+        self.busy_text = ""  # shown over the photo while the engine works (opening, analysing)
         self.paints = 0  # number of completed paints (the latency benchmark waits on it)
 
     # -- content ----------------------------------------------------------------------------------
@@ -63,6 +64,10 @@ class ImageViewer(QWidget):
     def set_points(self, points: list[tuple[float, float, float]], selected: int = -1) -> None:
         """Control points as (x, y, radius) fractions; ``selected`` is highlighted."""
         self._points, self._selected_point = list(points), selected
+        self.update()
+
+    def set_busy(self, text: str) -> None:
+        self.busy_text = text
         self.update()
 
     def set_mode(self, mode: str) -> None:
@@ -137,7 +142,7 @@ class ImageViewer(QWidget):
         painter.fillRect(self.rect(), QColor(theme.BG))
         if self._after is None and self._before is None:
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.busy_text or self.placeholder)
             painter.end()
             self.paints += 1
             return
@@ -163,6 +168,10 @@ class ImageViewer(QWidget):
         self._paint_points(painter, rect)
         if self.mode == BEFORE:
             self._tag(painter, rect.x() + 10, rect.y() + 10, "Before")
+        if self.busy_text:
+            metrics = painter.fontMetrics()
+            self._tag(painter, rect.center().x() - metrics.horizontalAdvance(self.busy_text) / 2 - 7,
+                      rect.bottom() - 34, self.busy_text)
         painter.end()
         self.paints += 1
 
