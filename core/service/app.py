@@ -70,8 +70,7 @@ def create_app(settings: ServiceSettings | None = None, *, token: str | None = N
                               "companion. Loopback only; every route but /v1/health needs "
                               "`Authorization: Bearer <token>` (the token file is in silverprint's "
                               "config folder, mode 0600).",
-                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None,
-                  max_body_size=settings.max_upload_bytes)
+                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     for module in (health, styles, render, sessions, jobs):
         app.include_router(module.router, prefix="/v1")
 
@@ -88,5 +87,5 @@ def create_app(settings: ServiceSettings | None = None, *, token: str | None = N
         log.exception("internal error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
-    app.add_middleware(LoopbackGuard)
+    app.add_middleware(LoopbackGuard, max_body=settings.max_upload_bytes)
     return app

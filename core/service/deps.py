@@ -46,11 +46,24 @@ def is_loopback_origin(value: str) -> bool:
     return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_NAMES
 
 
-class LoopbackGuard:
-    """403 for any request whose Host (or Origin, when sent) is not loopback: stops DNS rebinding."""
+async def _send_json(send, status: int, detail: str) -> None:  # noqa: ANN001
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
-    def __init__(self, app) -> None:  # noqa: ANN001 - an ASGI app
+
+class LoopbackGuard:
+    """403 for any request whose Host (or Origin, when sent) is not loopback: stops DNS rebinding.
+
+    It also answers 413 at once to a declared Content-Length over the limit, on every route (image
+    routes also count the bytes of bodies sent without a length, in `read_upload`).
+    """
+
+    def __init__(self, app, max_body: int | None = None) -> None:  # noqa: ANN001 - an ASGI app
         self.app = app
+        self.max_body = max_body
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] == "http":
@@ -64,11 +77,11 @@ class LoopbackGuard:
             elif origin is not None and origin != "null" and not is_loopback_origin(origin):
                 reason = f"Origin {origin!r} is not a loopback address"
             if reason:
-                body = json.dumps({"detail": f"forbidden: {reason}"}).encode()
-                await send({"type": "http.response.start", "status": 403,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await _send_json(send, 403, f"forbidden: {reason}")
+                return
+            length = headers.get("content-length", "")
+            if self.max_body is not None and length.isdigit() and int(length) > self.max_body:
+                await _send_json(send, 413, str(too_large(self.max_body).detail))
                 return
         await self.app(scope, receive, send)
 

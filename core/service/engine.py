@@ -44,6 +44,19 @@ def sniff_suffix(head: bytes, name: str | None) -> str:
     return ".bin"
 
 
+def style_by_name(name: str | None):
+    """A style by *name* only (never a file path: the service reads no files a client names)."""
+    from ..errors import UnknownStyleError
+    from ..pipeline import resolve_style
+    from ..styles.style import NAME_RE
+
+    if name in (None, ""):
+        return resolve_style(None)
+    if not NAME_RE.match(name) or name.endswith(".json"):
+        raise UnknownStyleError(f"unknown style {name!r}")
+    return resolve_style(name)
+
+
 def resolve_device(choice: str) -> str:
     """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu`` (teammate's `silverprint.device`)."""
     try:
@@ -122,9 +135,9 @@ class Engine:
                     overrides: Mapping[str, float] | list[str], fmt: str) -> Rendered:
         """Render an uploaded file with a style into a new file in the work folder."""
         from ..imageio import save_image
-        from ..pipeline import render_photo, resolve_style
+        from ..pipeline import render_photo
 
-        style_obj = resolve_style(style or None)
+        style_obj = style_by_name(style)
         _validate_overrides(overrides)
         photo = self.load(src, display_name)
         image = render_photo(photo, style_obj, overrides, device=self.device)
@@ -157,9 +170,9 @@ class Engine:
         import numpy as np
 
         from ..params import SEMANTIC_REGIONS
-        from ..pipeline import analyse, params_for, resolve_style
+        from ..pipeline import analyse, params_for
 
-        style_obj = resolve_style(style or None)
+        style_obj = style_by_name(style)
         _validate_overrides(overrides)
         photo = self.load(src, display_name)
         analysis = analyse(photo)

@@ -31,6 +31,10 @@ class StylePublic(BaseModel):
     name: str
     description: str = ""
     builtin: bool = False
+    toned: bool = False
+    source: str = ""
+    pairs: int = 0
+    subjects: list[str] = Field(default_factory=list)
 
 
 class StylesPublic(BaseModel):

@@ -66,6 +66,10 @@ async def create(request: Request, engine: EngineDep, store: SessionsDep,
                  name: NameQuery = None, style: StyleQuery = None, format: OutputFormat = "png16",
                  mode: SessionMode = "auto", sliders: SliderSets = []):  # noqa: B006
     overrides = _check_overrides(overrides_dict(sliders))
+    if style:
+        from ..engine import style_by_name
+
+        await run_in_threadpool(style_by_name, style)  # 404 now, not after the user waited
     if store.full():
         raise HTTPException(503, "too many open bridge sessions; finish or cancel some first",
                             headers={"Retry-After": "5"})

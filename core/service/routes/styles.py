@@ -15,11 +15,8 @@ router = APIRouter(prefix="/styles", tags=["styles"], dependencies=AUTH, respons
 
 
 def _summary(style: Any) -> StylePublic:
-    if isinstance(style, dict):
-        return StylePublic(name=str(style.get("name", "")), description=str(style.get("description", "")),
-                           builtin=bool(style.get("builtin", False)))
-    return StylePublic(name=str(style.name), description=str(getattr(style, "description", "") or ""),
-                       builtin=bool(getattr(style, "builtin", False)))
+    data = style.summary() if hasattr(style, "summary") else dict(style)
+    return StylePublic(**{k: v for k, v in data.items() if k in StylePublic.model_fields and v is not None})
 
 
 def style_dict(style: Any) -> dict[str, Any]:
@@ -48,13 +45,16 @@ async def list_all() -> StylesPublic:
 
 @router.get("/{name}", summary="one style's full definition (same JSON as its file)")
 async def read(name: str = PathParam(max_length=200)) -> dict[str, Any]:
-    from ...styles import load_style
+    from ..engine import style_by_name
 
     def _read() -> dict[str, Any]:
-        if "/" in name or "\\" in name or name.startswith("."):
+        style = style_by_name(name) if name else None
+        if style is None:
             from ...errors import UnknownStyleError
 
-            raise UnknownStyleError(f"unknown style {name!r}")  # names only, never paths
-        return style_dict(load_style(name))
+            raise UnknownStyleError("a style name is needed")
+        data = style_dict(style)
+        data["builtin"] = bool(getattr(style, "builtin", False))
+        return data
 
     return await run_in_threadpool(_read)
