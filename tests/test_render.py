@@ -352,6 +352,14 @@ class TestPaths:
                 assert out.shape == ref.shape
                 assert np.abs(out - ref).max() <= 2 / 65535, (rgb.dtype, tile)
 
+    def test_torch_band_path_equals_render(self, photo):
+        """The all-torch band path (what CUDA runs) agrees too, exercised here on CPU."""
+        params = everything_on()
+        masks = soft_masks(24, 36, seed=3)
+        ref = render(as_tensor(photo), torch.from_numpy(masks)[None], None, params_to_tensors(params))[0]
+        out = render_array(photo, masks, None, params, tile_pixels=25_000, fast=False)
+        assert np.abs(out - ref.permute(1, 2, 0).numpy()).max() <= 2 / 65535
+
     def test_render_array_with_given_local_masks(self, photo):
         params = everything_on()
         masks = soft_masks(24, 36, seed=4)

@@ -56,14 +56,22 @@ def _band_tensors(band: np.ndarray, device: torch.device, need_display: bool):
 
 
 def _block_mean_array(rgb: np.ndarray, factor: int, device: torch.device) -> torch.Tensor:
-    """`spatial.block_mean` of the whole display image, computed band by band (bands of whole blocks)."""
+    """`spatial.block_mean` of the whole display image, computed band by band (bands of whole blocks).
+
+    Integer codes are averaged as codes and scaled once (the display value is linear in the code)."""
     height, width = rgb.shape[:2]
     rows = max(factor, (TILE_PIXELS // max(width, 1)) // factor * factor)
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(rgb.dtype)
     parts = []
     for start in range(0, height, rows):
-        disp, _ = _band_tensors(rgb[start:start + rows], device, True)
+        band = rgb[start:start + rows]
+        if scale is None:
+            disp, _ = _band_tensors(band, device, True)
+        else:
+            disp = torch.from_numpy(np.ascontiguousarray(band.transpose(2, 0, 1))).to(device).float()[None]
         parts.append(spatial.block_mean(disp, factor))
-    return torch.cat(parts, dim=2)
+    small = torch.cat(parts, dim=2)
+    return small if scale is None else small / scale
 
 
 def _active_regions(masks: torch.Tensor, height: int, start: int, stop: int) -> list[int]:
@@ -85,7 +93,7 @@ def _as_mask_tensor(array, name: str, count: int | None, device) -> torch.Tensor
 
 def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | None, params: Params, *,
                  device: str | torch.device = "cpu", seed: int | None = None,
-                 tile_pixels: int | None = None) -> np.ndarray:
+                 tile_pixels: int | None = None, fast: bool | None = None) -> np.ndarray:
     """Render one photo at full resolution (no gradients, bounded memory).
 
     Args:
@@ -97,6 +105,8 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         device: ``"auto" | "cpu" | "cuda"`` or a ``torch.device``.
         seed: grain seed overriding ``params``'.
         tile_pixels: pixels per band (default `TILE_PIXELS`).
+        fast: use the NumPy/OpenCV band path (default: on CPU); False runs every band through the
+            torch functions, as on CUDA.
 
     Returns:
         ``(H, W)`` grey or ``(H, W, 3)`` toned float32 display sRGB in [0, 1].
@@ -124,7 +134,7 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         base_small = engine.blur_base(small, mask_t, local_t, refs, prep) if prep.structure else None
         out = np.empty((height, width, 3) if prep.toning is not None else (height, width), dtype=np.float32)
         rows = max(1, (tile_pixels or TILE_PIXELS) // max(width, 1))
-        fast = _FastBands(rgb, prep, mask_t, height, width, rows) if dev.type == "cpu" else None
+        fast = _FastBands(rgb, prep, mask_t, height, width, rows) if (dev.type == "cpu" if fast is None else fast) else None
         bands = [(start, min(height, start + rows)) for start in range(0, height, rows)]
         if fast is not None and not fast.torch_left:
             fast.run_all(rgb, bands, mask_t, out)
