@@ -438,3 +438,16 @@ class TestDevice:
         cpu = render_array(photo, masks, None, everything_on(), device="cpu")
         gpu = render_array(photo, masks, None, everything_on(), device="cuda")
         assert np.abs(cpu - gpu).max() <= 4 / 65535
+
+
+def test_gpu_check_script_runs_without_cuda():
+    """bench/gpu_check.sh is meant for a lent GPU machine; here it must say so and run the CPU part."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(["bash", str(root / "bench" / "gpu_check.sh"), "--mp", "0.2", "--preview-mp", "0.05"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "render_array" in proc.stdout and "OK" in proc.stdout
+    if not torch.cuda.is_available():
+        assert "no CUDA" in proc.stdout
