@@ -11,6 +11,7 @@ import torch
 from ..device import resolve_device
 from ..params import SEMANTIC_REGIONS, Params
 from . import engine, spatial
+from ..ops.color import srgb_to_linear
 from .full import _as_mask_tensor, _band_tensors
 from .tensors import params_to_tensors
 
@@ -68,9 +69,9 @@ class Preview:
             from . import fastcpu
 
             self._fast = fastcpu
-            self._ws = fastcpu.Workspace(self.height, self.width)
-            self._masks_np = self.masks[0].numpy()
-            self._display_np = np.ascontiguousarray(self.rgb[0].permute(1, 2, 0).numpy())
+            self._level = _Level(fastcpu, "", self.lin, np.ascontiguousarray(self.rgb[0].permute(1, 2, 0).numpy()),
+                                 self.masks[0].numpy())
+            self._ws = self._level.ws
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -161,9 +162,12 @@ class Preview:
         if prep.structure:
             no_structure = (_key(t.region[:, :-1]), _key(t.local_region[:, :-1]))  # structure is last
             small_key = (mix_key, no_structure, _key(t.curve), local_key, local_given is None)
-            base = self._cached("base", small_key, lambda: self._upsample(
-                engine.blur_base(self._block_mean(), self._small_masks(), local_given, refs, prep,
-                                 self._small_features())))
+            if self._fast is not None and not prep.local:
+                base = self._cached("base", small_key, lambda: self._base_fast(t, prep, mix_key))
+            else:
+                base = self._cached("base", small_key, lambda: self._upsample(
+                    engine.blur_base(self._block_mean(), self._small_masks(), local_given, refs, prep,
+                                     self._small_features())))
         if prep.grain is not None:
             amount, size = prep.grain
             noise = self._cached("grain", (prep.seed, size), lambda: spatial.grain_noise(
@@ -184,34 +188,69 @@ class Preview:
             d = term if d is None else d + term
         return d, engine.structure_weight(self.masks[:, self.present], prep, self.present)
 
-    def _regions_fast(self, t, prep, mix_key):
+    def _regions_fast(self, t, prep, mix_key, level: "_Level | None" = None):
         """Steps 2–3 through `fastcpu` (as `render_array` on CPU), one cached array per region."""
-        fc, ws = self._fast, self._ws
+        fc = self._fast
+        level = level or self._level
+        ws = level.ws
         tables = self._tables = fc.FastTables(prep, None)
-        b = ws.view(self.height)
-        pos = self._cached("pos", mix_key, lambda: fc.position_from_linear(self.lin, tables, b["pos"]).copy())
+        b = ws.view(level.height)
+        pos = self._cached(level.name + "pos", mix_key,
+                           lambda: fc.position_from_linear(level.lin, tables, b["pos"]).copy())
         hue = None
         if tables.bands is not None:
-            hue = self._cached("hue", (), lambda: tuple(a.copy() for a in fc.hue_planes(self._display_np, ws, b)))
-        acc = np.zeros((self.height, self.width), np.float32)
+            hue = self._cached(level.name + "hue", (),
+                               lambda: tuple(a.copy() for a in fc.hue_planes(level.display, ws, b)))
+        acc = np.zeros((level.height, level.width), np.float32)
         single = _SingleMask()
         for r in self.present:
             key = mix_key + _key(t.region[r])
 
             def compute(r=r):
-                d_r, _ = fc.shade_regions(self.height, 0, self.height, pos.copy(), hue, single, [r],
+                d_r, _ = fc.shade_regions(level.height, 0, level.height, pos.copy(), hue, single, [r],
                                           _without_structure(tables), ws, b)
                 return d_r.copy()
 
-            d_r = self._cached(f"region{r}", key, compute)
-            acc += d_r * self._masks_np[r]
+            d_r = self._cached(f"{level.name}region{r}", key, compute)
+            acc += d_r * level.masks[r]
         k = None
         if tables.k is not None:
             k = np.zeros_like(acc)
             for r in self.present:
                 if tables.k[r] != 0:
-                    k += self._masks_np[r] * tables.k[r]
+                    k += level.masks[r] * tables.k[r]
         return acc, k
+
+    def _small_level(self) -> "_Level":
+        if getattr(self, "_small_lvl", None) is None:
+            small = self._block_mean()
+            self._small_lvl = _Level(self._fast, "small:", srgb_to_linear(small),
+                                     np.ascontiguousarray(small[0].permute(1, 2, 0).numpy()),
+                                     self._small_masks()[0].numpy())
+        return self._small_lvl
+
+    def _base_fast(self, t, prep, mix_key) -> torch.Tensor:
+        """Step 6's blurred base through the fast path (no local adjustments), upsampled."""
+        import cv2
+
+        level = self._small_level()
+        acc, _ = self._regions_fast(t, prep, mix_key, level)
+        ws = level.ws
+        curved = self._fast.apply_curve(acc, self._tables, ws, ws.view(level.height),
+                                        np.empty_like(acc))
+        kernel = spatial.gaussian_kernel1d(engine.STRUCTURE_SIGMA * max(level.height, level.width),
+                                           dtype=torch.float32).numpy()
+        blurred = cv2.sepFilter2D(curved, -1, kernel, kernel, borderType=cv2.BORDER_REPLICATE)
+        return self._upsample(torch.from_numpy(blurred)[None, None])
+
+
+class _Level:
+    """One image size's slider-independent inputs for the fast path (preview size, block-mean size)."""
+
+    def __init__(self, fc, name: str, lin: torch.Tensor, display: np.ndarray, masks: np.ndarray) -> None:
+        self.name, self.lin, self.display, self.masks = name, lin, display, masks
+        self.height, self.width = masks.shape[1:]
+        self.ws = fc.Workspace(self.height, self.width)
 
 
 class _SingleMask:
