@@ -99,7 +99,7 @@ local has_gui = dt.configuration.has_gui
 local function log(msg) dt.print_log(MODULE_NAME .. ": " .. msg) end
 
 local function tell(msg)  -- the user sees this (a toast in the GUI, the terminal otherwise)
-  if has_gui then dt.print(msg) else dt.print_error(msg) end
+  if has_gui then dt.print(msg) else io.stderr:write(msg, "\n") end
   log(msg)
 end
 
@@ -330,9 +330,18 @@ end
 -- the export target and the lighttable module
 ------------------------------------------------------------------------------------------------
 
+local function current_style()
+  local entry = sp.widgets.storage_entry
+  if entry and entry.text and entry.text ~= "" then
+    dt.preferences.write(MODULE_NAME, "style", "string", entry.text)
+    return entry.text
+  end
+  return pref("style", "")
+end
+
 local function store(storage, image, format, filename, number, total, high_quality, extra_data)
   dt.print(string.format(_("Silverprint: converting image %d/%d"), number, total))
-  convert_image(image, filename, pref("style", ""))
+  convert_image(image, filename, current_style())
   os.remove(filename)
 end
 
@@ -387,14 +396,31 @@ local function install_gui()
   sp.lib_installed = true
 end
 
+local function storage_widget()
+  -- darktable's export module shows the storage's widget: a storage without one crashes it (4.2)
+  if not has_gui then return nil end
+  local entry = dt.new_widget("entry") {
+    text = pref("style", ""),
+    placeholder = _("default style"),
+    tooltip = _("Silverprint style when the companion is not open (empty: the default style)"),
+    editable = true,
+  }
+  sp.widgets.storage_entry = entry
+  return dt.new_widget("box") {
+    orientation = "vertical",
+    dt.new_widget("label") { label = _("style (the companion, when open, lets you choose)") },
+    entry,
+  }
+end
+
 local function register_storage()
   if sp.storage_registered then return end
-  dt.register_storage(STORAGE_ID, _("Silverprint B&W"), store, nil, supported, nil, nil)
+  dt.register_storage(STORAGE_ID, _("Silverprint B&W"), store, nil, supported, nil, storage_widget())
   sp.storage_registered = true
 end
 
-register_storage()
 install_gui()
+register_storage()
 
 local function destroy()
   if sp.storage_registered then
@@ -421,6 +447,7 @@ script_data.restart = restart
 script_data.show = restart
 
 -- for scripts and tests: convert an image already exported to a file (used by the CLI path)
-script_data.silverprint = {convert_image = convert_image, service = service}
+script_data.silverprint = {convert_image = convert_image, convert_selected = convert_selected,
+                           store = store, service = service}
 
 return script_data
