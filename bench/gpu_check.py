@@ -89,7 +89,7 @@ def main() -> int:
     ap.add_argument("--preview-mp", type=float, default=1.0, help="megapixels of the differentiable test")
     args = ap.parse_args()
 
-    from silverprint.render import params_to_tensors, render, render_array
+    from silverprint.render import params_to_tensors, render, render_array, torch_threads
 
     cuda = torch.cuda.is_available()
     print(f"torch {torch.__version__}; CUDA: "
@@ -113,7 +113,7 @@ def main() -> int:
     x = torch.from_numpy(small).permute(2, 0, 1)[None].float() / 255
     mt = torch.from_numpy(m)[None]
     tc = params_to_tensors(params)
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(1):  # one intra-op thread is fastest on small CPUs
         ref_small, t = timed(lambda: render(x, mt, None, tc), "cpu")
     rows.append((f"render {small.shape[1]}x{small.shape[0]}", "cpu", t, 0.0))
 
@@ -123,7 +123,8 @@ def main() -> int:
         out.mean().backward()
         return out
 
-    _, t = timed(lambda: forward_backward("cpu"), "cpu", 1)
+    with torch_threads(1):
+        _, t = timed(lambda: forward_backward("cpu"), "cpu", 1)
     rows.append((f"render+backward {small.shape[1]}x{small.shape[0]}", "cpu", t, 0.0))
     if cuda:
         with torch.no_grad():

@@ -445,7 +445,7 @@ def test_gpu_check_script_runs_without_cuda():
     import subprocess
 
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run(["bash", str(root / "bench" / "gpu_check.sh"), "--mp", "0.2", "--preview-mp", "0.05"],
+    proc = subprocess.run(["bash", str(root / "bench" / "gpu_check.sh"), "--mp", "0.1", "--preview-mp", "0.03"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "render_array" in proc.stdout and "OK" in proc.stdout
