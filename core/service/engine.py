@@ -150,7 +150,7 @@ class Engine:
         import numpy as np
 
         from ..imageio import save_image
-        from ..pipeline import to_float
+        from ..imageio import to_float
 
         photo = self.load(src, display_name)
         pixels = to_float(np.asarray(photo.pixels))
