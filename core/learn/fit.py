@@ -31,10 +31,12 @@ FIT_SIDE = 128
 LOCAL_SIDE = 64
 #: Pixels per pair sampled for the per-pixel stage, and the steps of each stage.
 SAMPLES_PER_PAIR = 6000
+LOCAL_SAMPLES_PER_PAIR = 3000
 TONE_STEPS = 150
+POLISH_ITERATIONS = 60
 LOCAL_STEPS = 80
 #: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
-FIT_VERSION = 3
+FIT_VERSION = 4
 MIX_NAMES = ("mix_red", "mix_green", "mix_blue")
 #: Region sliders the fit may move (structure is left to the user: it is not a tone mapping).
 FIT_REGION_SLIDERS = tuple(s for s in REGION_SLIDERS if s != "structure")
@@ -46,6 +48,9 @@ LOCAL_TEMPLATE: tuple[dict, ...] = (
     {"kind": "point", "x": 0.5, "y": 0.15, "radius": 0.6, "similarity": 50.0},
 )
 LOCAL_FIT_SLIDERS = ("exposure", "contrast")
+#: Weights of the priors on per-region deltas and local sliders (see `_Model.penalty`).
+REGION_PRIOR = 1.0
+LOCAL_PRIOR = 1.0
 #: Geometry that stays fixed while fitting (discrete or degenerate choices).
 FIXED_GEOMETRY = {"invert"}
 #: A local adjustment whose largest effect on the training previews is below this (display
@@ -65,6 +70,7 @@ class FitData:
     s_rgb: torch.Tensor | None = None  # (3, N) random full-resolution pixels
     s_edit: torch.Tensor | None = None  # (1, N)
     s_masks: torch.Tensor | None = None  # (5, N)
+    s_xy: torch.Tensor | None = None  # (N, 2) sample positions, fractions of width / height
 
 
 @dataclass
@@ -99,7 +105,11 @@ class _Batch:
     edit: torch.Tensor  # (B, 1, h, w)
     masks: torch.Tensor  # (B, 5, h, w), normalised as the renderer does
     feat: object  # engine.Features
-    small: torch.Tensor  # block-mean copy (control-point colour references, structure)
+    small: torch.Tensor | None  # block-mean copy (control-point colour references, structure)
+    local: torch.Tensor | None = None  # (B, L, h, w) fixed local-adjustment masks, if given
+    #: for sampled batches whose local masks follow the geometry being fitted: per preview group,
+    #: the previews and each pair's sample positions (B_g, n, 2); samples are in this order.
+    geometry: list | None = None
 
 
 def _batches(data: list[FitData]) -> list[_Batch]:
@@ -121,31 +131,100 @@ def _batches(data: list[FitData]) -> list[_Batch]:
     return out
 
 
-def _sampled_batch(data: list[FitData], per_image: int, seed: int = 0) -> _Batch:
+def _sampled_batch(data: list[FitData], per_image: int, seed: int = 0,
+                   fixed_local: Params | None = None) -> _Batch:
     """Random pixels of every pair laid out as one ``(1, 3, 1, N)`` image.
 
-    Valid for the renderer's per-pixel stages only (mix, hue bands, region tone, curve): those
-    are what the first fitting stage moves, at a fraction of the cost of whole previews.
+    Valid for the renderer's per-pixel stages (mix, hue bands, region tone, curve): those are
+    what the first fitting stage moves, at a fraction of the cost of whole previews. Local
+    adjustments of ``fixed_local`` (geometry not fitted here) are evaluated on each pair's preview
+    and sampled at the same positions, so they take part with their fixed masks.
     """
     from ..render import engine
 
     gen = torch.Generator().manual_seed(seed)
-    rgbs, edits, masks, names = [], [], [], []
+    rgbs, edits, masks, names, locals_ = [], [], [], [], []
     for item in data:
         if item.s_rgb is not None:
-            rgb, edit, mask = item.s_rgb, item.s_edit, item.s_masks
+            rgb, edit, mask, xy = item.s_rgb, item.s_edit, item.s_masks, item.s_xy
         else:
+            h, w = item.rgb.shape[1:]
             rgb, edit = item.rgb.reshape(3, -1), item.edit.reshape(1, -1)
             mask = item.masks.reshape(item.masks.shape[0], -1)
+            ys, xs = torch.meshgrid((torch.arange(h) + 0.5) / h, (torch.arange(w) + 0.5) / w, indexing="ij")
+            xy = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1)
         pick = torch.randperm(edit.shape[1], generator=gen)[:per_image]
         rgbs.append(rgb[:, pick])
         edits.append(edit[:, pick])
         masks.append(mask[:, pick])
         names.append(item.name)
+        if fixed_local is not None and fixed_local.local:
+            locals_.append(_local_at(fixed_local, item, xy[pick]))
     rgb = torch.cat(rgbs, 1)[None, :, None]
     m = engine.normalize_masks(torch.cat(masks, 1)[None, :, None])
+    local = torch.cat(locals_, 1)[None, :, None] if locals_ else None
     return _Batch(names, rgb, torch.cat(edits, 1)[None, :, None], m,
-                  engine.features(rgb, need_hue=True, need_rgb=True), None)
+                  engine.features(rgb, need_hue=True, need_rgb=True), None, local)
+
+
+def _geometry_batch(data: list[FitData], per_image: int, seed: int = 0) -> _Batch:
+    """Full-resolution samples of every pair whose local-adjustment masks are computed from the
+    geometry being fitted (on each pair's preview, then read at the samples' positions)."""
+    groups: dict[tuple[int, int], list[FitData]] = {}
+    for item in data:
+        groups.setdefault(tuple(item.rgb.shape[1:]), []).append(item)
+    ordered = [item for g in groups.values() for item in g]
+    per_image = min([per_image] + [int(item.s_edit.shape[1]) for item in ordered])
+    batch = _sampled_batch(ordered, per_image, seed)
+    gen = torch.Generator().manual_seed(seed)
+    geometry = []
+    for g in groups.values():
+        xys = []
+        for item in g:  # the same draws as _sampled_batch made (same generator sequence)
+            pick = torch.randperm(item.s_edit.shape[1], generator=gen)[:per_image]
+            xys.append(item.s_xy[pick])
+        geometry.append((_batches(g)[0], torch.stack(xys)))
+    batch.geometry = geometry
+    return batch
+
+
+def _geometry_masks(prep, batch: _Batch, n_local: int) -> torch.Tensor:
+    """(1, L, 1, N) local masks of the active adjustments at the batch's sample positions."""
+    import torch.nn.functional as F
+
+    from ..render import engine
+
+    parts = []
+    for preview, xy in batch.geometry:
+        b, _, h, w = preview.rgb.shape
+        refs = engine.point_refs(prep, preview.small)
+        rows = engine.local_mask_rows(prep, None, preview.rgb, refs, h, w, 0, h, b)
+        by_index = {lp.index: m for lp, m in zip(prep.local, rows)}
+        zero = torch.zeros(b, 1, h, w, dtype=preview.rgb.dtype)
+        full = torch.cat([by_index.get(i, zero).expand(b, 1, h, w) for i in range(n_local)], 1)
+        grid = (xy * 2 - 1).reshape(b, 1, -1, 2).to(full.dtype)
+        sampled = F.grid_sample(full, grid, mode="bilinear", align_corners=False)  # (b, L, 1, n)
+        parts.append(sampled.permute(1, 0, 2, 3).reshape(n_local, -1))
+    return torch.cat(parts, 1)[None, :, None]
+
+
+def _local_at(params: Params, item: FitData, xy: torch.Tensor) -> torch.Tensor:
+    """The masks of ``params``' local adjustments on the pair's preview, sampled at ``xy``: (L, N)."""
+    import torch.nn.functional as F
+
+    from ..render import engine
+
+    batch = _batches([item])[0]
+    with torch.no_grad():
+        prep = engine.prepare(_tensors(params))
+        h, w = batch.rgb.shape[2:]
+        refs = engine.point_refs(prep, batch.small)
+        rows = engine.local_mask_rows(prep, None, batch.rgb, refs, h, w, 0, h, 1)
+        full = torch.zeros(1, len(params.local), h, w)
+        for lp, m in zip(prep.local, rows):
+            full[:, lp.index] = m[:, 0]
+        grid = (xy * 2 - 1).reshape(1, 1, -1, 2).to(full.dtype)
+        return F.grid_sample(full, grid, mode="bilinear", align_corners=False)[0, :, 0]
 
 
 class _Model(torch.nn.Module):
@@ -205,12 +284,18 @@ class _Model(torch.nn.Module):
                        local_geometry=local_geometry)
 
     def penalty(self) -> torch.Tensor:
-        """Keep regions near the shared value and the curve smooth and increasing."""
-        p = 0.02 * (self.delta ** 2).sum() if self.regional else self.delta.sum() * 0
+        """Priors, in the units of the loss (log MSE, where 0.023 is 0.1 dB).
+
+        Per-region deltas and local-adjustment sliders must each pay for themselves in error
+        reduction (an offset of 10 % of a slider's half range costs about 0.04 dB), so a region that
+        only a few pixels of the training pairs show stays at the shared value instead of fitting
+        their noise. The curve is kept non-decreasing.
+        """
+        p = REGION_PRIOR * (self.delta ** 2).sum() if self.regional else self.delta.sum() * 0
         curve = self.base.curve + self.curve
         steps = curve[1:] - curve[:-1]
-        p = p + 10.0 * torch.relu(-steps).pow(2).sum()
-        p = p + 1e-3 * (self.local_region ** 2).sum()
+        p = p + 100.0 * torch.relu(-steps).pow(2).sum()
+        p = p + LOCAL_PRIOR * (self.local_region ** 2).sum()
         return p
 
 
@@ -236,9 +321,16 @@ def _render(tensors, batch: _Batch):
         prep.vignette = None
     if float(g("grain").detach()) == 0.0:
         prep.grain = None
+    if batch.small is None:  # sampled pixels: no neighbourhood, so no structure / locals here
+        prep.k = None
+        for lp in prep.local:
+            lp.k = None
     b, _, height, width = batch.rgb.shape
-    refs = engine.point_refs(prep, batch.small)
-    local = engine.local_mask_rows(prep, None, batch.rgb, refs, height, width, 0, height, b)
+    given = batch.local
+    if batch.geometry is not None and tensors.local_kinds:
+        given = _geometry_masks(prep, batch, len(tensors.local_kinds))
+    refs = engine.point_refs(prep, batch.small) if given is None else {}
+    local = engine.local_mask_rows(prep, given, batch.rgb, refs, height, width, 0, height, b)
     d, k = engine.shade(batch.feat, batch.masks, list(range(len(SEMANTIC_REGIONS))), local, prep)
     base = None
     if prep.structure:
@@ -274,13 +366,14 @@ def _clamp_inplace(model: _Model) -> None:
 
 def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
               progress: Callable[[int, int, float], None] | None,
-              anchor=None, anchor_weight: float = 0.0) -> float:
+              anchor=None, anchor_weight: float = 0.0, local: bool = True) -> float:
     n_pixels = sum(b.edit.numel() for b in batches)
     groups = [
         {"params": [model.shared, model.delta, model.mix], "lr": lr},
         {"params": [model.curve], "lr": lr * 0.3},
-        {"params": [model.local_region, model.local_geometry], "lr": lr},
     ]
+    if local:
+        groups.append({"params": [model.local_region, model.local_geometry], "lr": lr})
     opt = torch.optim.Adam(groups)
     base_lrs = [g["lr"] for g in groups]
     loss_value = float("nan")
@@ -295,7 +388,7 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
         for batch in batches:
             sse = sse + ((_render(tensors, batch) - batch.edit) ** 2).sum()
         mse = sse / n_pixels
-        loss = mse * 1e3 + model.penalty() * 1e-3
+        loss = torch.log(mse + 1e-9) + model.penalty()
         if anchor is not None and anchor_weight > 0:
             loss = loss + anchor_weight * (((tensors.region - anchor.region) / REGION_SCALE) ** 2).mean()
         loss.backward()
@@ -305,6 +398,29 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
         if progress:
             progress(step + 1, steps, loss_value)
     return loss_value
+
+
+def _polish(model: _Model, batches: list[_Batch], anchor=None, anchor_weight: float = 0.0,
+            iterations: int = POLISH_ITERATIONS) -> None:
+    """Quasi-Newton refinement of the per-pixel sliders after Adam: Adam's noise floor is above
+    the 0.1 dB differences that matter for film-like styles, L-BFGS converges through it."""
+    n_pixels = sum(b.edit.numel() for b in batches)
+    params = [model.shared, model.delta, model.mix, model.curve]
+    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=iterations, history_size=20,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-9, tolerance_change=1e-12)
+
+    def closure():
+        opt.zero_grad()
+        tensors = model.tensors()
+        sse = sum(((_render(tensors, b) - b.edit) ** 2).sum() for b in batches)
+        loss = torch.log(sse / n_pixels + 1e-9) + model.penalty()
+        if anchor is not None and anchor_weight > 0:
+            loss = loss + anchor_weight * (((tensors.region - anchor.region) / REGION_SCALE) ** 2).mean()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    _clamp_inplace(model)
 
 
 def _params_of(model: _Model) -> Params:
@@ -329,13 +445,14 @@ def downsample(item: FitData, side: int) -> FitData:
         return F.interpolate(x[None], size=size, mode="area")[0]
 
     return FitData(item.name, area(item.rgb), area(item.edit), area(item.masks), item.descriptors,
-                   item.s_rgb, item.s_edit, item.s_masks)
+                   item.s_rgb, item.s_edit, item.s_masks, item.s_xy)
 
 
 def fit_shared(data: list[FitData], init: Params | None = None, *, regional: bool = True,
                local: bool = True, steps: int = TONE_STEPS, local_steps: int = LOCAL_STEPS,
                lr: float = 0.03, progress: Callable[[str, int, int, float], None] | None = None,
-               anchor: Params | None = None, anchor_weight: float = 0.0) -> FitResult:
+               anchor: Params | None = None, anchor_weight: float = 0.0,
+               polish: bool = True) -> FitResult:
     """One slider set that reproduces all the pairs' edits as closely as the renderer can.
 
     Stage 1 fits the per-pixel sliders (mix, hue bands, region tone, curve) on sampled pixels;
@@ -347,12 +464,16 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
     params = init.copy() if init is not None else Params()
     anchor_t = params_to_tensors(anchor) if anchor is not None and anchor_weight > 0 else None
     model = _Model(params, regional=regional, local=False)
-    _optimise(model, [_sampled_batch(data, SAMPLES_PER_PAIR)], steps, lr,
-              (lambda i, n, v: progress("tone", i, n, v)) if progress else None, anchor_t, anchor_weight)
+    sampled = [_sampled_batch(data, SAMPLES_PER_PAIR, fixed_local=params)]
+    _optimise(model, sampled, steps, lr,
+              (lambda i, n, v: progress("tone", i, n, v)) if progress else None, anchor_t, anchor_weight,
+              local=False)
+    if polish:
+        _polish(model, sampled, anchor_t, anchor_weight)
     params = _params_of(model)
     if local and local_steps > 0:
         model = _Model(params, regional=regional, local=True)
-        small = _batches([downsample(d, LOCAL_SIDE) for d in data])
+        small = [_geometry_batch(data, LOCAL_SAMPLES_PER_PAIR)]
         _optimise(model, small, local_steps, lr,
                   (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight)
         params = _params_of(model)
@@ -438,6 +559,7 @@ def fit_data(name: str, rgb: np.ndarray, edit: np.ndarray, masks: np.ndarray, de
     s_edit = edit.reshape(-1)[pick][None]
     s_masks = full_masks.reshape(len(masks), -1)[:, pick]
     s_masks = s_masks / np.maximum(s_masks.sum(0, keepdims=True), 1e-6)
+    s_xy = np.stack([(pick % ew + 0.5) / ew, (pick // ew + 0.5) / eh], 1)
     scale = min(1.0, side / max(eh, ew))
     size = (max(8, round(ew * scale)), max(8, round(eh * scale)))
     small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size != (ew, eh) else rgb
@@ -449,7 +571,7 @@ def fit_data(name: str, rgb: np.ndarray, edit: np.ndarray, masks: np.ndarray, de
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
 
     return FitData(name, t(small.transpose(2, 0, 1)), t(grey)[None], t(m),
-                   np.asarray(descriptors, np.float32), t(s_rgb), t(s_edit), t(s_masks))
+                   np.asarray(descriptors, np.float32), t(s_rgb), t(s_edit), t(s_masks), t(s_xy))
 
 
 class single_thread:

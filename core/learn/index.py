@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS pairs (
     original_hash TEXT, edit_hash TEXT, status TEXT NOT NULL, reason TEXT,
     fit_version INTEGER, params TEXT, residual REAL, descriptors TEXT, extra TEXT, updated REAL,
     PRIMARY KEY (portfolio, name));
+CREATE TABLE IF NOT EXISTS arrays (
+    portfolio INTEGER NOT NULL REFERENCES portfolios(id) ON DELETE CASCADE,
+    name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (portfolio, name));
 CREATE TABLE IF NOT EXISTS skipped (
     portfolio INTEGER NOT NULL REFERENCES portfolios(id) ON DELETE CASCADE,
     path TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (portfolio, path));
@@ -153,11 +156,37 @@ class PortfolioIndex:
         for row in self.db.execute(query + " ORDER BY name", args):
             yield PairRecord(*row[:9], _load(row[9]), row[10], _load(row[11]), _load(row[12]))
 
+    def store_arrays(self, portfolio: int, name: str, arrays: dict[str, Any]) -> None:
+        """The pair's fit-ready pixels (small), so that re-learning never decodes it again."""
+        import io
+
+        import numpy as np
+
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO arrays VALUES (?, ?, ?)",
+                            (portfolio, name, buffer.getvalue()))
+
+    def arrays(self, portfolio: int, name: str) -> dict[str, Any] | None:
+        import io
+
+        import numpy as np
+
+        row = self.db.execute("SELECT data FROM arrays WHERE portfolio = ? AND name = ?",
+                              (portfolio, name)).fetchone()
+        if row is None:
+            return None
+        with np.load(io.BytesIO(row[0])) as data:
+            return {k: data[k] for k in data.files}
+
     def keep_only(self, portfolio: int, names: set[str]) -> int:
         """Forget pairs no longer in the portfolio (deleted or renamed files). Returns how many."""
         gone = [r.name for r in self.records(portfolio) if r.name not in names]
         with self.db:
             self.db.executemany("DELETE FROM pairs WHERE portfolio = ? AND name = ?",
+                                [(portfolio, n) for n in gone])
+            self.db.executemany("DELETE FROM arrays WHERE portfolio = ? AND name = ?",
                                 [(portfolio, n) for n in gone])
         return len(gone)
 

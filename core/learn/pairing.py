@@ -96,9 +96,8 @@ class PairSkipped(SilverprintError):
 def load_rgb(path: Path) -> np.ndarray:
     """A file as float32 (H, W, 3) or (H, W) display sRGB through the one image loader."""
     from ..imageio import load_image
-    from ..pipeline import _pixels, to_float
 
-    return to_float(np.asarray(_pixels(load_image(path))))
+    return load_image(path).rgb
 
 
 def shrink(image: np.ndarray, long_side: int) -> np.ndarray:
