@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Host applications the bridge tests drive for real (tests/test_bridges_*.py):
+#   GIMP 2.10 (Debian 12) or GIMP 3 (Debian 13, with its Python introspection bindings),
+#   darktable (Lua API), Xvfb + xauth for darktable's GUI path, curl (the darktable plug-in's HTTP).
+# Safe to run again: it installs only what is missing. Needs root (CI) or sudo.
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+need=()
+command -v gimp-console >/dev/null 2>&1 || command -v gimp-console-3.0 >/dev/null 2>&1 || need+=(gimp)
+command -v darktable-cli >/dev/null 2>&1 || need+=(darktable)
+command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
+command -v xauth >/dev/null 2>&1 || need+=(xauth)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if [ ${#need[@]} -gt 0 ]; then
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# GIMP 3 (Debian 13 and later): its Python plug-ins need PyGObject and the Gimp typelib.
+if apt-cache show gir1.2-gimp-3.0 >/dev/null 2>&1 && ! dpkg -s gir1.2-gimp-3.0 >/dev/null 2>&1; then
+    $SUDO apt-get install -y -qq --no-install-recommends python3-gi gir1.2-gimp-3.0 >/dev/null
+fi
+
+for tool in darktable-cli darktable xvfb-run curl; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "install-bridges: $tool is still missing" >&2; exit 1; }
+done
+gimp=$(command -v gimp-console-3.0 || command -v gimp-console || true)
+[ -n "$gimp" ] || { echo "install-bridges: no gimp-console" >&2; exit 1; }
+echo "install-bridges: $("$gimp" --version | head -1); $(darktable-cli --version 2>/dev/null | head -1)"
