@@ -17,11 +17,11 @@ WORK_SIZE = 320  #: long side, in pixels, of the grid sky / vegetation are class
 
 @dataclass(frozen=True)
 class Features:
-    rgb: np.ndarray      # (h, w, 3) float32 sRGB [0, 1]
-    lab: np.ndarray      # (h, w, 3) L in [0, 100], a / b roughly [-100, 100]
-    hue: np.ndarray      # (h, w) HSV hue, degrees [0, 360)
-    sat: np.ndarray      # (h, w) HSV saturation [0, 1]
-    chroma: np.ndarray   # (h, w) Lab chroma
+    rgb: np.ndarray      # (h, w, 3) float32 sRGB [0, 1], as shot
+    lab: np.ndarray      # (h, w, 3) white-balanced Lab: L in [0, 100], a / b roughly [-100, 100]
+    hue: np.ndarray      # (h, w) HSV hue of the photo as shot, degrees [0, 360)
+    sat: np.ndarray      # (h, w) HSV saturation [0, 1], as shot
+    chroma: np.ndarray   # (h, w) Lab chroma (white-balanced)
     texture: np.ndarray  # (h, w) mean |grad L| over a 5x5 window, L units per pixel
     edge: np.ndarray     # (h, w) |grad L| at the pixel
     rows: np.ndarray     # (h, w) row position, 0 at the top, 1 at the bottom
@@ -61,10 +61,16 @@ def grey_edge_gains(rgb: np.ndarray, p: float = 6.0, max_gain: float = 1.15) -> 
 
 
 def compute_features(rgb_small: np.ndarray) -> Features:
-    """Features of an image already at (about) the working size, after grey-edge white balance."""
+    """Features of an image already at (about) the working size.
+
+    Lab (the sky's grey / blue test) is computed after grey-edge white balance, since a colour
+    cast moves a grey sky's b* a lot; hue and saturation (the vegetation test) are kept as shot:
+    balancing a frame dominated by foliage or by a green-cyan sea pulls the foliage towards
+    orange, and leaves stay recognisably green-yellow under ordinary casts anyway.
+    """
     rgb = np.clip(np.ascontiguousarray(rgb_small, dtype=np.float32), 0, 1)
-    rgb = np.clip(rgb * grey_edge_gains(rgb), 0, 1)
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    balanced = np.clip(rgb * grey_edge_gains(rgb), 0, 1)
+    lab = cv2.cvtColor(balanced, cv2.COLOR_RGB2Lab)
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     light = lab[..., 0]
     gx = cv2.Sobel(light, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT) / 8

@@ -19,11 +19,13 @@ from .features import Features, sigmoid
 SMOOTH_STRICT = 1.6    # texture below which a region reads as sky-smooth
 SMOOTH_LOOSE = 4.0     # cloud bodies and haze
 CLOUD_TEXTURE = 8.0    # enclosed cloud bodies may have this much shading
+CLOUD_CHROMA = 30.0    # ... and this much tint
 EDGE_BARRIER = 6.0     # an edge stronger than this separates regions (a roofline, a horizon)
 NEUTRAL_CHROMA = 20.0  # greys, whites, haze (after white balance)
+WARM_LIMIT = 9.0       # Lab b* above which a grey reads as warm (not sky)
 NEUTRAL_LIFT = 8.0     # a grey or white sky is brighter than the frame's median by this much
 DARKER_THAN_SKY = 8.0  # growth stops at pixels darker than the seed sky's 10th percentile by this
-MIN_SEED_AREA = 0.004  # fraction of the frame a seed component needs
+MIN_SEED_AREA = 0.015  # fraction of the frame a seed component needs (smaller: not worth a region)
 TOP_BAND = 0.05        # a seed must reach into this top fraction of the frame
 
 
@@ -31,7 +33,9 @@ def _scores(f: Features) -> tuple[np.ndarray, np.ndarray]:
     """(blue, neutral) colour scores after white balance."""
     a, b = f.lab[..., 1], f.lab[..., 2]
     blue = sigmoid((-b - 3.0) / 2.0) * sigmoid((30.0 - a) / 5.0)
-    neutral = sigmoid((NEUTRAL_CHROMA - f.chroma) / 3.0)
+    # Overcast and hazy skies are grey to cool; warm greys are walls, sand, paper (a sunset is
+    # warm but far more chromatic than a wall, and then it is not "neutral" either).
+    neutral = sigmoid((NEUTRAL_CHROMA - f.chroma) / 3.0) * sigmoid((WARM_LIMIT - b) / 2.0)
     return blue, neutral
 
 
@@ -76,7 +80,8 @@ def sky_probability(f: Features) -> np.ndarray:
 
     # Clouds and haze enclosed by the sky (touching neither the top nor the bottom border).
     holes = _enclosed(grown)
-    cloud = holes & (colour > 0.5) & (f.texture < CLOUD_TEXTURE) & (light >= floor)
+    # Sunlit clouds take the colour of the light, so any tint short of saturated colour goes.
+    cloud = holes & (f.chroma < CLOUD_CHROMA) & (f.texture < CLOUD_TEXTURE) & (light >= floor)
     sky = grown | cloud
 
     soft = np.clip(0.6 + 0.4 * colour * sigmoid((SMOOTH_LOOSE - f.texture) / 1.0), 0, 1)

@@ -1,7 +1,7 @@
 """Vegetation: yellow-green to green, saturated enough, textured, and dense in its neighbourhood.
 
-Why these cues: chlorophyll puts foliage and grass in the yellow-green to green hues (HSV ~50-165
-degrees) with the green channel dominant (positive excess green), and leaves, needles and grass
+Why these cues: chlorophyll puts foliage and grass in the yellow-green to green hues (HSV ~40-170
+degrees, judged on the colours as shot) with the green channel dominant (positive excess green), and leaves, needles and grass
 blades make a fine texture. Foliage is a texture, not a colour: leaves mix with dark gaps and
 specular highlights, so the per-pixel evidence is averaged over a neighbourhood (density) before
 deciding. Smooth green surfaces (a painted door, defocused backgrounds) get partial credit only.
@@ -13,10 +13,12 @@ import numpy as np
 
 from .features import Features, sigmoid
 
-HUE_LO, HUE_HI = 48.0, 170.0  # HSV degrees: yellow-green .. green-cyan
+HUE_LO, HUE_HI = 40.0, 170.0  # HSV degrees: yellow-green (dry grass, autumn) .. green-cyan
 MIN_SAT = 0.22
 MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
 DENSITY_RADIUS = 3  # pixels on the working grid
+MIN_AREA = 0.015  # vegetation components smaller than this fraction of the frame are dropped
+BACKDROP_AREA = 0.10  # a smooth green area this large (fraction of the frame) is defocused foliage
 
 
 def greenness(f: Features) -> np.ndarray:
@@ -35,9 +37,19 @@ def vegetation_probability(f: Features) -> np.ndarray:
     """Soft vegetation probability (h, w) float32 on the working grid."""
     green = greenness(f)
     textured = sigmoid((f.texture - 1.2) / 0.4)
-    evidence = green * (0.45 + 0.55 * textured)
+    # Smooth green is paint, plastic or an eye, unless it is a large backdrop (defocused foliage).
+    n, lab = cv2.connectedComponents((green > 0.5).astype(np.uint8), connectivity=8)
+    large = np.bincount(lab.ravel(), minlength=n) >= BACKDROP_AREA * lab.size
+    large[0] = False
+    evidence = green * np.maximum(textured, 0.8 * large[lab])
     k = 2 * DENSITY_RADIUS + 1
     density = cv2.blur(evidence, (k, k), borderType=cv2.BORDER_REFLECT)
     # Dark gaps between leaves inherit their neighbourhood; elsewhere the pixel must be green too.
     own = np.maximum(evidence, sigmoid((0.25 - f.lab[..., 0] / 100.0) / 0.05) * density)
-    return np.clip(sigmoid((density - 0.3) / 0.08) * sigmoid((own - 0.2) / 0.08) * 1.0, 0, 1)
+    prob = np.clip(sigmoid((density - 0.3) / 0.08) * sigmoid((own - 0.2) / 0.08), 0, 1)
+    # Isolated specks (a green eye, a sticker, a lit leaf on a sleeve) are not a region worth
+    # its own sliders: drop components smaller than MIN_AREA of the frame.
+    n, lab = cv2.connectedComponents((prob > 0.5).astype(np.uint8), connectivity=8)
+    small = np.bincount(lab.ravel(), minlength=n) < MIN_AREA * lab.size
+    small[0] = False
+    return np.where(small[lab], prob * 0.2, prob).astype(np.float32)
