@@ -9,6 +9,7 @@ Used by tests/test_video.py and bench/video.py; `KODAK` names the photo folder.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,9 @@ import cv2
 import numpy as np
 
 KODAK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos" / "kodak"
-if not KODAK.is_dir():  # the checkout may live elsewhere; the shared data folder is beside it
+if os.environ.get("SILVERPRINT_KODAK"):  # e.g. a copy carried to a GPU machine
+    KODAK = Path(os.environ["SILVERPRINT_KODAK"])
+elif not KODAK.is_dir():  # the checkout may live elsewhere; the shared data folder is beside it
     KODAK = Path("/work/shared/data/photos/kodak")
 
 

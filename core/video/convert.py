@@ -25,7 +25,8 @@ from .engine import FrameEngine, Overrides
 from .io import CODECS, VideoWriter, demux, frame_to_rgb, open_input, probe
 from .temporal import ShotSmoother
 
-#: progress(done_frames, total_frames): called after each encoded frame (total may be an estimate).
+#: progress(done_frames, total_frames): called on the calling thread after each rendered frame
+#: (total may be an estimate).
 ProgressCallback = Callable[[int, int], None]
 #: Default analysis spacing within a shot, in frames.
 KEY_INTERVAL = 8
@@ -164,17 +165,22 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     timings = {"decode (waiting)": 0.0, "analyse+smooth": 0.0, "render": 0.0, "encode": 0.0}
     done = 0
     audio_packets = 0
+    # Three stages overlap: this thread analyses keyframes and smooths, one worker renders (torch
+    # releases the GIL, and on CUDA the GPU works while mediapipe analyses the next keyframe),
+    # one worker encodes and muxes (the only thread that touches the output container).
+    renderer = ThreadPoolExecutor(1, thread_name_prefix="silverprint-render")
     encoder = ThreadPoolExecutor(1, thread_name_prefix="silverprint-encode")
-    pending: deque[Future] = deque()
+    rendering: deque[Future] = deque()  # render futures, each resolving to its encode future
+    pending: deque[Future] = deque()  # encode / audio-copy futures, in submission order
     last_pts = [None]
+    in_flight = max(2, int(key_interval) + 2)  # frames handed to the renderer, bounded (memory)
 
     def encode(image: np.ndarray, pts: int | None) -> None:
         t0 = time.monotonic()
         writer.write(image, pts)
         timings["encode"] += time.monotonic() - t0
 
-    def emit(frame) -> None:
-        nonlocal done
+    def render(frame) -> Future:
         rgb, pts = frame.payload
         t0 = time.monotonic()
         if independent:
@@ -182,14 +188,23 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         else:
             image = engine.render(rgb, frame.rgb_small, frame.masks, frame.params, frame.index)
         timings["render"] += time.monotonic() - t0
-        # Encoding overlaps the next frame's rendering (FFmpeg and torch both release the GIL);
-        # at most two frames wait, so memory stays bounded.
-        pending.append(encoder.submit(encode, image, pts))
-        while len(pending) > 2:
-            pending.popleft().result()
-        done += 1
-        if progress is not None:
-            progress(done, max(info.frames, done))
+        return encoder.submit(encode, image, pts)
+
+    def collect(keep: int) -> None:
+        """Take finished renders in order (waiting while more than `keep` are in flight)."""
+        nonlocal done
+        while rendering and (len(rendering) > keep or rendering[0].done()):
+            pending.append(rendering.popleft().result())
+            while len(pending) > 4:
+                pending.popleft().result()
+            done += 1
+            if progress is not None:
+                progress(done, max(info.frames, done))
+
+    def emit(frames) -> None:
+        for frame in frames:
+            rendering.append(renderer.submit(render, frame))
+            collect(in_flight)
 
     reader: _Prefetch | None = None
     try:
@@ -200,8 +215,6 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
             if cancel is not None and cancel.is_set():
                 raise VideoCancelled(f"{src}: conversion cancelled; no output written")
             if kind == "audio":
-                # Queued behind the frames already handed to the encoder thread, so the muxer is
-                # only ever called from that thread.
                 pending.append(encoder.submit(writer.copy_audio, item))
                 audio_packets += 1
                 continue
@@ -215,21 +228,23 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
             else:
                 ready = smoother.push(small, payload=(rgb, pts))
             timings["analyse+smooth"] += time.monotonic() - t1
-            for frame in ready:
-                emit(frame)
+            emit(ready)
+            collect(in_flight)
             t0 = time.monotonic()
-        for frame in ([] if independent else smoother.finish()):
-            emit(frame)
+        emit([] if independent else smoother.finish())
+        collect(0)
         while pending:
             pending.popleft().result()
+        renderer.shutdown(wait=True)
         encoder.shutdown(wait=True)
         writer.close()
         os.replace(tmp, dst)
     except BaseException:
         if reader is not None:
             reader.close()
-        for future in pending:
+        for future in list(rendering) + list(pending):
             future.cancel()
+        renderer.shutdown(wait=True, cancel_futures=True)
         encoder.shutdown(wait=True, cancel_futures=True)
         if writer is not None:
             writer.abort()
