@@ -370,3 +370,34 @@ def _finish_style(name, train_items, test_items, fitted: Fitted, gathered, evalu
         entry["path"] = str(path)
     entry["style"] = style
     return entry
+
+
+def evaluate_portfolio(portfolio: str | Path, style_name: str, *, report_dir: str | Path | None = None,
+                       index_path: str | Path | None = None, progress: Progress | None = None,
+                       curve: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Score a style on a portfolio: its held-out pairs when the style was learned here (the rest
+    train the global baseline), else the protocol's held-out half."""
+    from ..styles import load_style
+
+    style = load_style(style_name)
+    with PortfolioIndex(index_path) as index:
+        gathered = gather(portfolio, index, progress=progress)
+    names = sorted(gathered.items)
+    held = [n for n in style.provenance.get("heldout_names", []) if n in gathered.items]
+    if held:
+        test, train = held, [n for n in names if n not in held]
+    else:
+        train, test = split(names)
+    if not test:
+        raise SilverprintError(f"{portfolio}: no pairs to evaluate on ({len(gathered.skipped)} files skipped)")
+    gfit = global_baseline([gathered.items[n] for n in train]) if train else None
+    scores = evaluate_pairs(style, [gathered.items[n].pair for n in test], gfit,
+                            keep_images=report_dir is not None, progress=progress)
+    summary = summarise(scores)
+    result = {"name": style.name, "portfolio": str(Path(portfolio).resolve()), **summary,
+              "train": train, "test": test, "skipped": [s.as_dict() for s in gathered.skipped]}
+    if report_dir is not None:
+        from .report import write_report
+
+        result["report"] = str(write_report(report_dir, style.name, scores, summary, curve=curve))
+    return result

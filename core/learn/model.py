@@ -247,6 +247,11 @@ def _pair_error(params: Params, item: fit.FitData) -> float:
         return float(((fit._render(fit._tensors(params), batch) - batch.edit) ** 2).mean())
 
 
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    w = np.exp(logits - logits.max(1, keepdims=True))
+    return w / w.sum(1, keepdims=True)
+
+
 def _ridge(x: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
     """Ridge with an unpenalised intercept: returns (W outputs x inputs, bias)."""
     xm, ym = x.mean(0), y.mean(0)
@@ -293,8 +298,8 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
         matrix, proxies, spread = proxy_anchor_embedding(z, labels, seed=seed)
         e = z @ matrix.T
         k = proxies.shape[0]
-        assign = np.exp(-((e[:, None] - proxies[None]) ** 2).sum(-1) / spread)
-        assign /= assign.sum(1, keepdims=True)
+        anchors = np.vstack([e.mean(0, keepdims=True), proxies])  # the style proxy first
+        assign = _softmax(-((e[:, None] - anchors[None]) ** 2).sum(-1) / spread)[:, 1:]
         subject_err = np.zeros(n)
         for i in range(n):  # leave-one-out: subject means without pair i
             others = np.arange(n) != i
@@ -330,8 +335,7 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
             e = z @ np.asarray(learned.embedding["matrix"]).T
             names = list(learned.subjects)
             anchors = np.array([learned.embedding["style"]] + [learned.embedding["proxies"][s] for s in names])
-            w = np.exp(-((e[:, None] - anchors[None]) ** 2).sum(-1) / learned.embedding["temperature"])
-            w /= w.sum(1, keepdims=True)
+            w = _softmax(-((e[:, None] - anchors[None]) ** 2).sum(-1) / learned.embedding["temperature"])
             residual = residual - w[:, 1:] @ np.array([learned.subjects[s] for s in names])
         active = np.where(np.abs(residual).max(0) > 1e-6 * VECTOR_SCALE)[0]
         keep_inputs = np.where(z.std(0) > 1e-6)[0]
