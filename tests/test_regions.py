@@ -111,9 +111,9 @@ def test_refinement_follows_image_edges_without_halo():
     ramp = np.clip((edge + 1 + 2 - np.arange(w)) / 4.0, 0, 1)[None, :].repeat(h, 0)
     probs = np.stack([ramp, 1 - ramp], axis=-1).astype(np.float32)
     out = refine(guide_lo, probs, guide_hi, radius=4)
-    assert out.shape == (2 * h, 2 * w, 2)
-    assert np.abs(out.sum(-1) - 1).max() < 1e-5
-    left = out[..., 0].mean(axis=0)
+    assert out.shape == (2, 2 * h, 2 * w)
+    assert np.abs(out.sum(0) - 1).max() < 1e-5
+    left = out[0].mean(axis=0)
     naive = cv2.resize(probs[..., 0], (2 * w, 2 * h), interpolation=cv2.INTER_LINEAR).mean(axis=0)
     e = 2 * edge
     assert int(np.argmax(-np.diff(left))) == e - 1    # the transition sits on the image edge

@@ -117,8 +117,7 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
     t4 = time.perf_counter()
     timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
                    total=t4 - t0)
-    return RegionMasks(np.ascontiguousarray(refined.transpose(2, 0, 1)), people.faces,
-                       people.person_found, timings)
+    return RegionMasks(refined, people.faces, people.person_found, timings)
 
 
 def confidence(probs: np.ndarray) -> np.ndarray:
@@ -129,7 +128,7 @@ def confidence(probs: np.ndarray) -> np.ndarray:
 
 def refine(guide_lo: np.ndarray, probs_lo: np.ndarray, guide_hi: np.ndarray,
            radius: int = GUIDE_RADIUS, eps: float = GUIDE_EPS) -> np.ndarray:
-    """Coarse (h, w, C) probabilities to a partition of unity at ``guide_hi``'s size, edge-aware.
+    """Coarse (h, w, C) probabilities to a (C, H, W) partition of unity at ``guide_hi``'s size.
 
     Confidence-weighted fast guided filter (see `guided.confident_guided_upsample`): region
     boundaries move onto the image's own edges, then values are clipped to [0, 1] and
@@ -137,7 +136,10 @@ def refine(guide_lo: np.ndarray, probs_lo: np.ndarray, guide_hi: np.ndarray,
     """
     out = confident_guided_upsample(guide_lo, probs_lo, confidence(probs_lo), guide_hi, radius, eps)
     np.clip(out, 0.0, 1.0, out=out)
-    total = out.sum(axis=2, keepdims=True)
-    uniform = np.float32(1.0 / out.shape[2])
-    out = np.where(total > 1e-6, out / np.maximum(total, 1e-6), uniform)
-    return out.astype(np.float32)
+    total = out.sum(axis=0)
+    empty = total <= 1e-6  # every channel clipped to 0: cannot happen for a partition, but guard
+    np.maximum(total, 1e-6, out=total)
+    out /= total
+    if empty.any():
+        out[:, empty] = np.float32(1.0 / out.shape[0])
+    return out

@@ -101,7 +101,7 @@ def guided_upsample(guide_lo: np.ndarray, src_lo: np.ndarray, guide_hi: np.ndarr
 
 def confident_guided_upsample(guide_lo: np.ndarray, probs_lo: np.ndarray, weight_lo: np.ndarray,
                               guide_hi: np.ndarray, r: int, eps: float) -> np.ndarray:
-    """Confidence-weighted fast guided filter: coarse (h, w, C) probabilities to the fine grid.
+    """Confidence-weighted fast guided filter: coarse (h, w, C) probabilities to (C, H, W).
 
     The local linear models (output = a . guide + b) are fitted by *weighted* least squares,
     where ``weight_lo`` (h, w) is high where the coarse decision is confident and ~0 along its
@@ -151,9 +151,15 @@ def confident_guided_upsample(guide_lo: np.ndarray, probs_lo: np.ndarray, weight
             coef[..., slot * channels + c] = x
     coef = blur(coef * support[..., None]) * inv_support[..., None]
     big_h, big_w = guide_hi.shape[:2]
-    coef = cv2.resize(coef, (big_w, big_h), interpolation=cv2.INTER_LINEAR)
     hi = np.asarray(guide_hi, np.float32)
-    out = coef[..., 3 * channels:]
-    for i in range(3):
-        out += coef[..., i * channels:(i + 1) * channels] * hi[..., i:i + 1]
-    return np.ascontiguousarray(out)
+    planes = [np.ascontiguousarray(hi[..., i]) for i in range(3)]
+    up = lambda x: cv2.resize(np.ascontiguousarray(x), (big_w, big_h), interpolation=cv2.INTER_LINEAR)  # noqa: E731
+    out = np.empty((channels, big_h, big_w), np.float32)
+    tmp = np.empty((big_h, big_w), np.float32)
+    for c in range(channels):
+        acc = out[c]
+        acc[...] = up(coef[..., 3 * channels + c])
+        for i in range(3):
+            np.multiply(up(coef[..., i * channels + c]), planes[i], out=tmp)
+            acc += tmp
+    return out  # (C, H, W): planar, the layout masks are stored in

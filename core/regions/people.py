@@ -134,11 +134,13 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         segment = np.zeros((h, w), np.float32) if segment is None else segment.astype(np.float32)
         someone = float((segment > 0.5).mean()) >= MIN_SEGMENT_FRACTION
         faces = _confirmed(_detect_faces(models, u8, tiles=someone), segment)
-        pose = models.pose.process(u8)
+        # The pose model (the slowest, ~30 ms) is needed only to vouch for a person the segmenter
+        # sees but whose face is not visible (a back, a profile far away).
+        pose = models.pose.process(u8) if someone and not faces else None
         ovals = _face_ovals(models, u8) if faces else []
     pose_points = []
     pose_mask = None
-    if pose.pose_landmarks is not None:
+    if pose is not None and pose.pose_landmarks is not None:
         pose_points = [(lm.x, lm.y) for lm in pose.pose_landmarks.landmark
                        if lm.visibility >= POSE_VISIBILITY and 0 <= lm.x <= 1 and 0 <= lm.y <= 1]
         if len(pose_points) >= 4 and pose.segmentation_mask is not None:
