@@ -143,8 +143,13 @@ class Fitted:
 
 
 def learn_items(items: list[Item], *, components: str = "auto", init=None, steps: int | None = None,
-                local_steps: int | None = None, progress: Progress | None = None) -> Fitted:
-    """Fit base, per-pair fits, subjects and decoder on these pairs."""
+                local_steps: int | None = None, progress: Progress | None = None,
+                cached: dict[str, np.ndarray] | None = None, use_prior: bool = True) -> Fitted:
+    """Fit base, per-pair fits, subjects and decoder on these pairs.
+
+    ``cached``: per-pair deltas kept from the previous update (watch): only pairs without one are
+    fitted again, which is what makes one new pair cheap.
+    """
     start = time.monotonic()
     data = [item.data for item in items]
     total = (steps or fit.TONE_STEPS) + (fit.LOCAL_STEPS if local_steps is None else local_steps)
@@ -155,10 +160,15 @@ def learn_items(items: list[Item], *, components: str = "auto", init=None, steps
 
     with fit.single_thread():
         base, prior = model.fit_base(data, init=init, steps=steps, local_steps=local_steps,
-                                     progress=base_progress)
+                                     progress=base_progress, use_prior=use_prior)
         states = [model.PairState(d) for d in data]
-        if components != "global" and len(states) >= 4:
-            model.fit_pairs(states, base.params,
+        if cached:
+            for state in states:
+                if state.data.name in cached:
+                    state.delta = cached[state.data.name]
+        todo = [s for s in states if s.delta is None]
+        if components != "global" and len(states) >= 4 and todo:
+            model.fit_pairs(todo, base.params,
                             progress=(lambda i, n: progress("fit pairs", i, n)) if progress else None)
         learned = model.learn_model(states, base.params, components=components)
     learned.prior = prior
@@ -265,11 +275,14 @@ def learn_portfolio(portfolio: str | Path, name: str, *, split_looks: bool = Fal
                                    f"({len(gathered.skipped)} files skipped)")
         train, test = split(list(gathered.items), n_train)
         report["train"], report["test"] = train, test
-        init, steps, local_steps = None, None, None
+        init, steps, local_steps, cached = None, None, None, None
         if warm:
             init, steps, local_steps = _warm_start(name)
+            if init is not None:
+                cached = _cached_deltas(index, gathered.portfolio_id)
         fitted = learn_items([gathered.items[n] for n in train], components=components, init=init,
-                             steps=steps, local_steps=local_steps, progress=progress)
+                             steps=steps, local_steps=local_steps, progress=progress, cached=cached,
+                             use_prior=init is None)
         for state in fitted.states:
             _store_fit(index, gathered, state)
         labels, separation = looks(fitted.states)
@@ -328,6 +341,15 @@ def _store_fit(index: PortfolioIndex, gathered: Gathered, state: model.PairState
     record.params = ({k: round(float(v), 5) for k, v in zip(model.VECTOR_KEYS, state.delta) if v}
                      if state.delta is not None else None)
     index.store(gathered.portfolio_id, record)
+
+
+def _cached_deltas(index: PortfolioIndex, portfolio_id: int) -> dict[str, np.ndarray]:
+    """Per-pair deltas stored by the last update, for pairs whose files have not changed."""
+    out = {}
+    for record in index.records(portfolio_id):
+        if record.status == "fitted" and record.params is not None and record.fit_version == fit.FIT_VERSION:
+            out[record.name] = np.array([record.params.get(k, 0.0) for k in model.VECTOR_KEYS])
+    return out
 
 
 def _warm_start(name: str):
