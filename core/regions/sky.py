@@ -78,10 +78,17 @@ def sky_probability(f: Features) -> np.ndarray:
     grown_ids = np.unique(lab2[seeds])
     grown = np.isin(lab2, grown_ids[grown_ids > 0])
 
-    # Clouds and haze enclosed by the sky (touching neither the top nor the bottom border).
-    holes = _enclosed(grown)
-    # Sunlit clouds take the colour of the light, so any tint short of saturated colour goes.
-    cloud = holes & (f.chroma < CLOUD_CHROMA) & (f.texture < CLOUD_TEXTURE) & (light >= floor)
+    # Clouds: bright, at most moderately textured, any tint short of saturated colour (sunlit
+    # clouds take the colour of the light), and with sky below them in their own column or
+    # enclosed by sky. A white tower or a sunlit wall stands on the ground, not on the sky.
+    cloudy = (f.chroma < CLOUD_CHROMA) & (f.texture < CLOUD_TEXTURE) & (light >= floor) & ~grown
+    rows = np.arange(h)[:, None]
+    lowest = np.where(grown.any(axis=0), h - 1 - np.argmax(grown[::-1], axis=0), -1)
+    above_sky = rows < lowest[None, :]
+    cloud = cloudy & (above_sky | _enclosed(grown))
+    n3, lab3 = cv2.connectedComponents(cloud.astype(np.uint8), connectivity=4)
+    touching = np.unique(lab3[cv2.dilate(grown.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0])
+    cloud = np.isin(lab3, touching[touching > 0])
     sky = grown | cloud
 
     soft = np.clip(0.6 + 0.4 * colour * sigmoid((SMOOTH_LOOSE - f.texture) / 1.0), 0, 1)
