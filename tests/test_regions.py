@@ -152,6 +152,19 @@ def test_guided_filter_matches_reference_and_keeps_constants():
     np.testing.assert_allclose(flat, 0.3, atol=1e-5)
 
 
+@pytest.mark.parametrize("image", [
+    np.zeros((40, 60, 3), np.float32),                      # black frame
+    np.full((30, 30, 3), np.nan, np.float32),               # broken float data
+    np.random.default_rng(5).random((2, 3, 3)).astype(np.float32),   # tiny
+    (np.random.default_rng(6).random((50, 70, 3)) * 65535).astype(np.uint16),  # 16-bit codes
+], ids=["black", "nan", "tiny", "uint16"])
+def test_degenerate_images_still_give_a_partition(image):
+    masks = compute_regions(image).masks
+    assert masks.shape == (5,) + image.shape[:2]
+    assert np.isfinite(masks).all()
+    np.testing.assert_allclose(masks.sum(axis=0), 1.0, atol=1e-5)
+
+
 def test_compute_regions_rejects_non_images():
     with pytest.raises(ShapeError):
         compute_regions(np.zeros((10, 10), np.float32))

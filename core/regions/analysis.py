@@ -72,7 +72,10 @@ def analysis_image(rgb: np.ndarray) -> np.ndarray:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             arr = cv2.resize(np.ascontiguousarray(arr), size, interpolation=cv2.INTER_AREA)
         return arr.astype(np.float32) / np.float32(top)
-    return resize_long(arr.astype(np.float32, copy=False), ANALYSIS_SIZE)
+    small = resize_long(arr.astype(np.float32, copy=False), ANALYSIS_SIZE)
+    if not np.isfinite(small).all():  # NaN / inf from a broken float file: treat as black / white
+        small = np.nan_to_num(small, nan=0.0, posinf=1.0, neginf=0.0)
+    return np.clip(small, 0.0, 1.0)
 
 
 def compute_regions(rgb: np.ndarray) -> RegionMasks:
