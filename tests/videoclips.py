@@ -95,7 +95,7 @@ def make_clip(path: str | Path, shots: list[Shot], *, size: tuple[int, int] = (3
     container = av.open(str(path), "w")
     video = container.add_stream(codec, rate=fps)
     video.width, video.height = size
-    video.pix_fmt = "yuv420p"
+    video.pix_fmt = "yuv420p" if size[0] % 2 == 0 and size[1] % 2 == 0 else "yuv444p"
     video.options = {"crf": str(crf), "preset": "veryfast"} if codec in ("libx264", "libx265") else {}
     if vfr:
         video.codec_context.time_base = Fraction(1, 90000)
