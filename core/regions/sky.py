@@ -27,6 +27,7 @@ NEUTRAL_LIFT = 8.0     # a grey or white sky is brighter than the frame's median
 DARKER_THAN_SKY = 8.0  # growth stops at pixels darker than the seed sky's 10th percentile by this
 MIN_SEED_AREA = 0.015  # fraction of the frame a seed component needs (smaller: not worth a region)
 TOP_BAND = 0.05        # a seed must reach into this top fraction of the frame
+MIN_TOP_SPAN = 0.15    # ... and the sky must span this fraction of the top edge
 
 
 def _scores(f: Features) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +77,14 @@ def sky_probability(f: Features) -> np.ndarray:
     loose = (f.texture < SMOOTH_LOOSE) & (colour > 0.35) & (light >= floor) & calm
     _, lab2 = cv2.connectedComponents((loose | seeds).astype(np.uint8), connectivity=4)
     grown_ids = np.unique(lab2[seeds])
-    grown = np.isin(lab2, grown_ids[grown_ids > 0])
+    grown_ids = grown_ids[grown_ids > 0]
+    # The sky enters the frame broadly from the top; a bright patch in one corner of a close-up
+    # (a window, a lamp-lit wall) spans only a sliver of the top edge.
+    span = np.array([(lab2[:top_rows] == i).any(axis=0).mean() for i in grown_ids])
+    grown_ids = grown_ids[span >= MIN_TOP_SPAN] if grown_ids.size else grown_ids
+    grown = np.isin(lab2, grown_ids)
+    if not grown.any():
+        return np.zeros((h, w), np.float32)
 
     # Clouds: bright, at most moderately textured, any tint short of saturated colour (sunlit
     # clouds take the colour of the light), and with sky below them in their own column or
