@@ -13,7 +13,7 @@ import numpy as np
 
 from .features import Features, sigmoid
 
-HUE_LO, HUE_HI = 40.0, 170.0  # HSV degrees: yellow-green (dry grass, autumn) .. green-cyan
+HUE_LO, HUE_HI = 35.0, 170.0  # HSV degrees: yellow-green (dry grass, autumn) .. green-cyan
 MIN_SAT = 0.22
 MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
 DENSITY_RADIUS = 3  # pixels on the working grid
