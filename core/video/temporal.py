@@ -105,11 +105,20 @@ def estimate_motion(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
+def affine_inverse(m: np.ndarray) -> np.ndarray:
+    """Inverse of a 3×3 affine matrix (bottom row 0 0 1), without a general LAPACK call."""
+    a, b, c, d = m[0, 0], m[0, 1], m[1, 0], m[1, 1]
+    det = a * d - b * c
+    inv = np.array([[d, -b], [-c, a]]) / det
+    t = -inv @ m[:2, 2]
+    return np.array([[inv[0, 0], inv[0, 1], t[0]], [inv[1, 0], inv[1, 1], t[1]], [0.0, 0.0, 1.0]])
+
+
 def _rescale(transform: np.ndarray, src_shape: tuple[int, int], dst_shape: tuple[int, int]) -> np.ndarray:
     """A pixel transform at one image size expressed at another (same field of view)."""
     sy, sx = dst_shape[0] / src_shape[0], dst_shape[1] / src_shape[1]
     d = np.diag([sx, sy, 1.0])
-    return d @ transform @ np.linalg.inv(d)
+    return d @ transform @ np.diag([1 / sx, 1 / sy, 1.0])
 
 
 def warp_masks(masks: np.ndarray, transform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,17 +148,24 @@ def warp_masks(masks: np.ndarray, transform: np.ndarray) -> tuple[np.ndarray, np
 Analyser = Callable[[np.ndarray], tuple[np.ndarray, Params]]
 
 
-@dataclass
 class SmoothedFrame:
-    """One frame ready to render: its own pixels, and the stable masks and sliders for it."""
+    """One frame ready to render: its own pixels, and the stable masks and sliders for it.
 
-    index: int
-    payload: Any  # what the caller pushed with it (full-size pixels, timestamp)
-    rgb_small: np.ndarray
-    masks: np.ndarray
-    params: Params
-    shot: int
-    keyframe: bool
+    The masks of a frame between keyframes are computed on first access of `masks` (two warps and
+    a blend), so that the thread which renders the frame pays for them, not the one analysing.
+    """
+
+    def __init__(self, index: int, payload: Any, rgb_small: np.ndarray, masks: Any, params: Params,
+                 shot: int, keyframe: bool) -> None:
+        self.index, self.payload, self.rgb_small = index, payload, rgb_small
+        self.params, self.shot, self.keyframe = params, shot, keyframe
+        self._masks = masks  # an array, or a callable producing it
+
+    @property
+    def masks(self) -> np.ndarray:
+        if callable(self._masks):
+            self._masks = self._masks()
+        return self._masks
 
 
 @dataclass
@@ -205,7 +221,7 @@ class ShotSmoother:
         else:
             step = estimate_motion(self._prev_grey, grey) if self.motion else np.eye(3)
             step = _rescale(step, self._prev_grey.shape, rgb_small.shape[:2]) if self.motion else step
-            to_ref = self._prev_to_ref @ np.linalg.inv(step)
+            to_ref = self._prev_to_ref @ affine_inverse(step)
         self._prev_grey, self._prev_to_ref = grey, to_ref
         frame = _Pending(index, payload, rgb_small, to_ref)
         if cut:
@@ -255,18 +271,25 @@ class ShotSmoother:
     def _between(self, frame: _Pending, k0: _Key, k1: _Key) -> SmoothedFrame:
         t = (frame.index - k0.index) / max(1, k1.index - k0.index)
         vector = (1 - t) * k0.vector + t * k1.vector
-        m0, v0 = warp_masks(k0.masks, _between_frames(k0.to_ref, frame.to_ref))
-        m1, v1 = warp_masks(k1.masks, _between_frames(k1.to_ref, frame.to_ref))
-        eps = 1e-3
-        w0, w1 = (1 - t) * (v0 + eps), t * (v1 + eps)
-        masks = ((w0 * m0 + w1 * m1) / (w0 + w1)).astype(np.float32)
+        masks = lambda: _blend_masks(k0, k1, frame.to_ref, t)  # noqa: E731 - deferred, see SmoothedFrame
         return SmoothedFrame(frame.index, frame.payload, frame.rgb_small, masks,
                              _with_vector(vector, self._template), self.shot, False)
 
 
+def _blend_masks(k0: _Key, k1: _Key, to_ref: np.ndarray, t: float) -> np.ndarray:
+    """Both keyframes' masks carried to this frame, weighted by temporal distance and coverage."""
+    m0, v0 = warp_masks(k0.masks, _between_frames(k0.to_ref, to_ref))
+    m1, v1 = warp_masks(k1.masks, _between_frames(k1.to_ref, to_ref))
+    eps = np.float32(1e-3)
+    w0 = np.float32(1 - t) * (v0 + eps)
+    w1 = np.float32(t) * (v1 + eps)
+    share0 = w0 / (w0 + w1)
+    return (m1 + share0 * (m0 - m1)).astype(np.float32, copy=False)
+
+
 def _between_frames(key_to_ref: np.ndarray, frame_to_ref: np.ndarray) -> np.ndarray:
     """Map from a frame's pixels to a keyframe's pixels (what `warp_masks` needs)."""
-    return np.linalg.inv(key_to_ref) @ frame_to_ref
+    return affine_inverse(key_to_ref) @ frame_to_ref
 
 
 def _with_vector(vector: np.ndarray, template: Params) -> Params:
