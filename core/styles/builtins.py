@@ -128,15 +128,15 @@ def silver() -> Style:
 
 def red_filter_landscape() -> Style:
     # A red filter on the lens: blue sky goes near black, white clouds pop, foliage and stone go
-    # bright. A grey (unsaturated) sky is untouched by any filter, so it is darkened by exposure
+    # bright; highlights are held back so that yellow and red surfaces keep their texture. A grey (unsaturated) sky is untouched by any filter, so it is darkened by exposure
     # instead, in proportion to how bright it is (at most 0.5 EV: a mask-based darkening of a
     # white sky beyond that shows the mask edge around the subject); a graduated filter deepens
     # the top of the frame only as strongly as there is sky.
     base = _params(
-        {"red": 50, "orange": 40, "yellow": 30, "green": 10, "aqua": -60, "blue": -90, "purple": -40,
-         "contrast": 25, "highlights": -10, "structure": 20},
-        sky={"blue": -10, "aqua": -30, "contrast": 15, "structure": 15},
-        vegetation={"yellow": 30, "green": 40},
+        {"red": 50, "orange": 35, "yellow": 15, "green": 10, "aqua": -60, "blue": -90, "purple": -40,
+         "contrast": 25, "highlights": -30, "whites": -5, "structure": 20},
+        sky={"blue": -10, "aqua": -30, "contrast": 15, "highlights": 20, "structure": 15},
+        vegetation={"yellow": 45, "green": 40},
         skin={"red": -30, "orange": -25, "structure": -15},
         glob={"mix_red": 60, "mix_green": 35, "mix_blue": 5},
         local=[{"kind": "graduated", "y": 0.3, "feather": 0.35}])
