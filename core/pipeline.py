@@ -57,7 +57,7 @@ def analyse(source: object) -> Analysis:
 
     small = analysis_image(source)
     regions = compute_regions(small)
-    return Analysis(small, regions.masks, describe(small, regions.masks), regions)
+    return Analysis(small, regions.masks, describe(small, regions.masks, faces=regions.faces), regions)
 
 
 def resolve_style(style: object):
