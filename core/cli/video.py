@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
     with bar:
         result = convert_video(args.input, args.output, style=args.style, overrides=args.overrides,
                                codec=args.codec, crf=args.crf, device=args.device, progress=progress)
+    if total and result.frames < total:
+        print(f"silverprint: warning: {args.input}: only {result.frames} of {total} frames could be "
+              "decoded (damaged or truncated source); the output holds those", file=sys.stderr)
     if not args.quiet:
         print(f"{result.output}: {result.frames} frames, {len(result.cuts)} shot(s), "
               f"{result.fps:.1f} frames/s", file=sys.stderr)

@@ -115,14 +115,21 @@ class _Prefetch:
         self._thread.join()
 
 
-def _decoded(source, engine: FrameEngine):
+def _decoded(source, engine: FrameEngine, path: Path):
     """Source order: ("audio", packet) or ("video", (rgb, rgb_small, pts))."""
-    for kind, item in demux(source):
-        if kind == "audio":
-            yield kind, item
-        else:
-            rgb = frame_to_rgb(item)
-            yield kind, (rgb, engine.small(rgb), item.pts)
+    import av
+
+    frames = 0
+    try:
+        for kind, item in demux(source):
+            if kind == "audio":
+                yield kind, item
+            else:
+                rgb = frame_to_rgb(item)
+                frames += 1
+                yield kind, (rgb, engine.small(rgb), item.pts)
+    except av.FFmpegError as exc:
+        raise BadInputError(path, f"cannot decode the video after frame {frames} ({exc})") from None
 
 
 def _temp_path(dst: Path) -> Path:
@@ -209,7 +216,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     reader: _Prefetch | None = None
     try:
         writer = VideoWriter(tmp, info, source, codec=codec, crf=crf)
-        reader = _Prefetch(_decoded(source, engine))
+        reader = _Prefetch(_decoded(source, engine, src))
         t0 = time.monotonic()
         for kind, item in reader:
             if cancel is not None and cancel.is_set():
@@ -239,7 +246,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         encoder.shutdown(wait=True)
         writer.close()
         os.replace(tmp, dst)
-    except BaseException:
+    except BaseException as exc:
         if reader is not None:
             reader.close()
         for future in list(rendering) + list(pending):
@@ -249,6 +256,8 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         if writer is not None:
             writer.abort()
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full, folder gone, no permission: one line, not a trace
+            raise SilverprintError(f"{dst}: cannot write the video ({exc.strerror or exc})") from None
         raise
     finally:
         if reader is not None:
