@@ -27,6 +27,27 @@ if apt-cache show gir1.2-gimp-3.0 >/dev/null 2>&1 && ! dpkg -s gir1.2-gimp-3.0 >
     $SUDO apt-get install -y -qq --no-install-recommends python3-gi gir1.2-gimp-3.0 >/dev/null
 fi
 
+# Opt-in on Debian 12 (SILVERPRINT_CI_GIMP3=1, root): GIMP 3 from a Debian 13 chroot, reached through a
+# wrapper named gimp-console-3.0 on PATH (host /tmp and /dev bind-mounted so test files are shared).
+# ~1 GB and a few minutes; the GIMP 3 bridge test runs whenever gimp-console-3.0 is found.
+if [ "${SILVERPRINT_CI_GIMP3:-0}" = "1" ] && ! command -v gimp-console-3.0 >/dev/null 2>&1; then
+    root=/srv/silverprint-trixie
+    command -v debootstrap >/dev/null 2>&1 || $SUDO apt-get install -y -qq debootstrap >/dev/null
+    if [ ! -x "$root/usr/bin/gimp-console-3.0" ]; then
+        $SUDO debootstrap --variant=minbase trixie "$root" http://deb.debian.org/debian >/dev/null
+        $SUDO chroot "$root" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends gimp python3-gi gir1.2-gimp-3.0 python3 >/dev/null"
+    fi
+    $SUDO tee /usr/local/bin/gimp-console-3.0 >/dev/null <<WRAP
+#!/bin/sh
+# GIMP 3 from the Debian 13 chroot $root (written by .ci/install-bridges.sh)
+mountpoint -q $root/tmp || mount --bind /tmp $root/tmp
+mountpoint -q $root/dev || mount --bind /dev $root/dev
+exec chroot $root /usr/bin/gimp-console-3.0 "\$@"
+WRAP
+    $SUDO chmod 755 /usr/local/bin/gimp-console-3.0
+fi
+
 for tool in darktable-cli darktable xvfb-run curl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-bridges: $tool is still missing" >&2; exit 1; }
 done

@@ -24,7 +24,9 @@ from servicehelp import SILVERPRINT, running_service, small_photo
 pytestmark = pytest.mark.bridge
 
 GIMP2 = shutil.which("gimp-console-2.10") or shutil.which("gimp-console")
-GIMP3 = shutil.which("gimp-console-3.0")
+#: GIMP 3: on PATH (Debian 13), or a runner named by SILVERPRINT_GIMP3_CONSOLE (e.g. a wrapper that
+#: runs gimp-console-3.0 inside a Debian 13 chroot with /tmp bind-mounted)
+GIMP3 = os.environ.get("SILVERPRINT_GIMP3_CONSOLE") or shutil.which("gimp-console-3.0")
 KODAK = Path("/work/shared/data/photos/kodak")
 if not KODAK.is_dir():
     KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
