@@ -2,8 +2,9 @@
 
 - Person: the selfie segmenter outlines people well but also fires on cats, cups and palaces, so a
   segment is trusted only where a detector confirms a person: a face (short- and full-range face
-  detectors, and the full-range one again on enlarged tiles for small faces in group shots) or a
-  body pose (BlazePose, which also gives its own person mask). Trusted segments are further
+  detectors, and the full-range one again on enlarged tiles for small faces in group shots) that
+  lies on the segment, or, when no face is visible, a body pose (BlazePose, which also gives its
+  own person mask). Trusted segments are further
   limited to an anthropometric box around each face (a body spans ~8 head heights down and ~4 to
   each side), so a raft or sofa touching a person is not counted as the person.
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
@@ -165,7 +166,7 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
 def _detect_faces(models: _Models, u8: np.ndarray, tiles: bool) -> list[Face]:
     found: list[Face] = []
     for detector in (models.face_short, models.face_full):
-        found += _faces_in(detector, u8, 0, 0, 1.0, u8.shape[:2])
+        found += _faces_in(detector, u8, 0, 0, u8.shape[:2])
     if not found and tiles:
         # Small faces (group shots, figures in a landscape): the full-range model sees a 192 px
         # input, so run it again on four overlapping quarters, each enlarged by the model itself.
@@ -174,7 +175,7 @@ def _detect_faces(models: _Models, u8: np.ndarray, tiles: bool) -> list[Face]:
         for y0 in (0, h - th):
             for x0 in (0, w - tw):
                 crop = np.ascontiguousarray(u8[y0:y0 + th, x0:x0 + tw])
-                found += _faces_in(models.face_tiles, crop, x0, y0, 1.0, (h, w))
+                found += _faces_in(models.face_tiles, crop, x0, y0, (h, w))
     return _suppress(found)
 
 
@@ -190,8 +191,8 @@ def _confirmed(faces: list[Face], segment: np.ndarray, cover: float = FACE_SEGME
     return kept
 
 
-def _faces_in(detector, image: np.ndarray, x0: int, y0: int, _scale: float,
-              full: tuple[int, int]) -> list[Face]:
+def _faces_in(detector, image: np.ndarray, x0: int, y0: int, full: tuple[int, int]) -> list[Face]:
+    """Faces found in ``image`` (a crop at x0, y0 of a frame of size ``full``), frame fractions."""
     result = detector.process(image)
     ih, iw = image.shape[:2]
     fh, fw = full
@@ -323,4 +324,4 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
     colour_like = np.exp(-0.5 * d2 / 2.0 ** 2)  # within ~2 sigma (doubled) of the face chroma
     light_like = np.exp(-0.5 * ((light - l_mean) / (2.0 * l_std)) ** 2)
     body_skin = person * colour_like * light_like
-    return np.maximum(face_mask * np.maximum(person, 0.5), body_skin).astype(np.float32)
+    return np.maximum(face_mask, body_skin).astype(np.float32)
