@@ -157,32 +157,53 @@ def _number(value: Any) -> float | None:
     return number if number == number else None
 
 
-def heldout_psnr(result: Any) -> float | None:
-    """The held-out PSNR in a learner's result (dict or object), wherever the learner put it."""
+#: Share of the progress bar each of the learner's stages takes (their typical share of the time).
+STAGE_WEIGHTS = {"prepare": 0.25, "fit style": 0.40, "fit pairs": 0.15, "evaluate": 0.20}
+STAGE_TEXT = {"prepare": "Reading and checking pairs", "fit style": "Fitting the style",
+              "fit pairs": "Fitting each pair", "evaluate": "Measuring on held-out pairs"}
+
+
+def progress_fraction(stage: str, done: int, total: int) -> float:
+    """Overall progress from the learner's (stage, done, total) reports."""
+    order = list(STAGE_WEIGHTS)
+    if stage not in STAGE_WEIGHTS:
+        return -1.0
+    before = sum(STAGE_WEIGHTS[s] for s in order[:order.index(stage)])
+    within = done / total if total else 1.0
+    return min(1.0, before + STAGE_WEIGHTS[stage] * max(0.0, min(1.0, within)))
+
+
+def _style_entry(result: Any) -> dict:
     data = _as_dict(result)
-    for path in (("heldout", "psnr"), ("held_out", "psnr"), ("metrics", "psnr"), ("test", "psnr"),
-                 ("evaluation", "psnr"), ("psnr",)):
-        node: Any = data
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if _number(node) is not None:
-            return _number(node)
-    style = data.get("style")
-    if isinstance(style, dict):
-        return heldout_psnr(style.get("provenance", {}))
+    styles = data.get("styles")
+    if isinstance(styles, list) and styles and isinstance(styles[0], dict):
+        return styles[0]
+    return data
+
+
+def heldout_psnr(result: Any) -> float | None:
+    """Mean PSNR (dB) of the learned style on the held-out pairs, from the learner's report."""
+    entry = _style_entry(result)
+    held = entry.get("heldout")
+    if isinstance(held, dict):
+        style_scores = held.get("style")
+        if isinstance(style_scores, dict) and _number(style_scores.get("psnr")) is not None:
+            return _number(style_scores["psnr"])
+        if _number(held.get("psnr")) is not None:
+            return _number(held["psnr"])
     return None
 
 
 def baseline_psnr(result: Any) -> float | None:
-    data = _as_dict(result)
-    for container in (data.get("baselines"), (data.get("heldout") or {}).get("baselines")
-                      if isinstance(data.get("heldout"), dict) else None):
-        if isinstance(container, dict):
-            for key in ("rec709", "luminance", "luma", "plain"):
-                node = container.get(key)
-                value = _number(node.get("psnr") if isinstance(node, dict) else node)
-                if value is not None:
-                    return value
+    """Plain luminance (Rec.709) PSNR on the same held-out pairs, for reference."""
+    held = _style_entry(result).get("heldout")
+    baselines = held.get("baselines") if isinstance(held, dict) else None
+    if isinstance(baselines, dict):
+        for key in ("rec709", "luminance", "luma"):
+            node = baselines.get(key)
+            value = _number(node.get("psnr") if isinstance(node, dict) else node)
+            if value is not None:
+                return value
     return None
 
 
@@ -203,6 +224,7 @@ class PortfolioPanel(QWidget):
 
     styleLearned = pyqtSignal(str)
     learningFinished = pyqtSignal(object)   # the learner's result
+    learningFailed = pyqtSignal(str)        # the one-line reason (or "cancelled")
     pairsListed = pyqtSignal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -243,7 +265,7 @@ class PortfolioPanel(QWidget):
         self.watch.toggled.connect(self._watch_toggled)
         self.learn_button = QPushButton("Learn now")
         self.learn_button.setObjectName("Primary")
-        self.learn_button.clicked.connect(self.learn_now)
+        self.learn_button.clicked.connect(lambda: self.learn_now())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
@@ -350,14 +372,15 @@ class PortfolioPanel(QWidget):
             self._debounce.start()
             return
         self.list_pairs()
-        self.learn_now()
+        self.learn_now(warm=True)
 
     # -- learning -------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
         self.learn_button.setEnabled(self.folder is not None and not self._learning)
         self.cancel_button.setVisible(self._learning)
 
-    def learn_now(self) -> None:
+    def learn_now(self, *, warm: bool = False) -> None:
+        """Learn (or, with ``warm``, refine the saved style after new edits) from the folder."""
         if self.folder is None or self._learning:
             return
         from silverprint.styles.style import check_name
@@ -379,15 +402,17 @@ class PortfolioPanel(QWidget):
         cancel = self._cancel
         tm = taskman()
 
-        def progress(fraction: float, stage: str = "") -> None:
+        def progress(stage: str, done: int, total: int, *_rest: Any) -> None:
             if cancel.is_set():
                 raise LearningCancelled("cancelled")
-            tm.run_on_main(lambda: self._progress(fraction, stage))
+            tm.run_on_main(lambda: self._progress(stage, done, total))
 
         def learn() -> Any:
-            from silverprint import learn as learn_module
-
-            return learn_module.learn_portfolio(folder, name, progress=progress)
+            try:
+                from silverprint.learn.learner import learn_portfolio
+            except ImportError:  # the package may re-export it instead
+                from silverprint.learn import learn_portfolio
+            return learn_portfolio(folder, name, progress=progress, warm=warm)
 
         Op(self, learn).success(lambda result: self._learned(name, result)).failure(self._failed) \
             .on_lane(LEARN).run_in_background()
@@ -396,22 +421,26 @@ class PortfolioPanel(QWidget):
         self._cancel.set()
         self.stage.setText("Cancelling…")
 
-    def _progress(self, fraction: float, stage: str) -> None:
+    def _progress(self, stage: str, done: int, total: int) -> None:
         if not self._learning:
             return
-        self.progress.setValue(int(1000 * max(0.0, min(1.0, float(fraction)))))
-        if stage:
-            self.stage.setText(stage)
+        fraction = progress_fraction(stage, done, total)
+        if fraction >= 0:
+            self.progress.setValue(max(self.progress.value(), int(1000 * fraction)))
+        text = STAGE_TEXT.get(stage, stage.capitalize())
+        self.stage.setText(f"{text} ({done}/{total})" if total else text)
 
     def _learned(self, name: str, result: Any) -> None:
         self._learning = False
         self.result = result
         self.progress.setValue(1000)
         data = _as_dict(result)
+        entry = _style_entry(result)
         psnr = heldout_psnr(result)
         baseline = baseline_psnr(result)
-        pairs = int(data.get("pairs") if isinstance(data.get("pairs"), (int, float)) else
-                    data.get("pair_count") or data.get("n_pairs") or len(data.get("fitted") or []) or 0)
+        train = entry.get("train") or data.get("train") or []
+        test = entry.get("test") or data.get("test") or []
+        pairs = len(train) if isinstance(train, list) else int(data.get("pairs") or 0)
         if baseline is not None:
             self.plot.set_baseline(baseline)
         if psnr is not None:
@@ -421,41 +450,43 @@ class PortfolioPanel(QWidget):
                     save_history(self.folder, self.plot.points)
                 except OSError:
                     pass  # the plot is a convenience; never fail a finished learning run for it
-        self.summary.setText(f"<b>{name}</b> learned from {pairs} pairs"
-                             + (f": held-out PSNR <b>{psnr:.2f} dB</b>" if psnr is not None else "")
-                             + (f" (plain luminance {baseline:.2f} dB)" if baseline is not None else ""))
+        text = f"<b>{name}</b> learned from {pairs} pairs"
+        if psnr is not None:
+            text += f"; on {len(test)} held-out pairs it scores <b>{psnr:.2f} dB</b> PSNR"
+        if baseline is not None:
+            text += f" (plain luminance: {baseline:.2f} dB)"
+        looks = data.get("looks")
+        if isinstance(looks, dict) and looks.get("count", 1) > 1:
+            text += ". The folder seems to hold two different looks."
+        self.summary.setText(text)
         self.stage.setText("Done")
-        self._mark_statuses(data)
+        self._mark_statuses(data, entry)
         self._update_buttons()
         self.styleLearned.emit(name)
         self.learningFinished.emit(result)
 
-    def _mark_statuses(self, data: dict) -> None:
-        """Reflect which pairs the learner fitted, held out or skipped (when it says so)."""
-        def names(key: str) -> set[str]:
-            items = data.get(key) or []
-            out = set()
-            for item in items if isinstance(items, list) else []:
-                name = item.get("name") if isinstance(item, dict) else item
-                if name:
-                    out.add(Path(str(name)).stem)
-            return out
-
-        fitted, held, skipped = names("train") | names("fitted"), names("test") | names("held_out"), {}
-        for item in data.get("skipped") or []:
-            if isinstance(item, dict) and item.get("path"):
-                skipped[Path(item["path"]).name] = item.get("reason", "")
+    def _mark_statuses(self, data: dict, entry: dict) -> None:
+        """Which pairs the style was fitted on, which were held out (with their PSNR), which skipped."""
+        fitted = {str(n) for n in entry.get("train") or data.get("train") or []}
+        held = {str(n) for n in entry.get("test") or data.get("test") or []}
+        scores = (entry.get("heldout") or {}).get("pairs") or {} if isinstance(entry.get("heldout"), dict) else {}
+        skipped = {Path(item["path"]).name: item.get("reason", "")
+                   for item in data.get("skipped") or [] if isinstance(item, dict) and item.get("path")}
         rows = []
         for i in range(self.table.rowCount()):
             name, status, note = (self.table.item(i, j).text() for j in range(3))
-            stem = Path(name).stem
-            if stem in fitted:
+            if name in fitted:
                 status = "fitted"
-            elif stem in held:
+            elif name in held:
                 status = "held out"
+                psnr = _number((scores.get(name) or {}).get("psnr")) if isinstance(scores.get(name), dict) else None
+                if psnr is not None:
+                    note = f"{psnr:.1f} dB on this photo"
             if name in skipped:
                 status, note = "skipped", skipped[name]
             rows.append((name, status, note))
+        known = {r[0] for r in rows}
+        rows += [(n, "skipped", reason) for n, reason in skipped.items() if n not in known]
         self._fill(rows)
 
     def _failed(self, exc: Exception) -> None:
@@ -464,8 +495,10 @@ class PortfolioPanel(QWidget):
         self._update_buttons()
         if isinstance(exc, LearningCancelled) or type(exc).__name__ == "JobCancelled":
             self.stage.setText("Cancelled; the previous style is unchanged")
+            self.learningFailed.emit("cancelled")
             return
         from .errors import message_for, show_error
 
         self.stage.setText(message_for(exc))
         show_error(parent=self, exc=exc)
+        self.learningFailed.emit(message_for(exc))
