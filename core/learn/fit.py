@@ -366,12 +366,12 @@ def _clamp_inplace(model: _Model) -> None:
 
 def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
               progress: Callable[[int, int, float], None] | None,
-              anchor=None, anchor_weight: float = 0.0, local: bool = True) -> float:
+              anchor=None, anchor_weight: float = 0.0, local: bool = True,
+              global_sliders: bool = True) -> float:
     n_pixels = sum(b.edit.numel() for b in batches)
-    groups = [
-        {"params": [model.shared, model.delta, model.mix], "lr": lr},
-        {"params": [model.curve], "lr": lr * 0.3},
-    ]
+    groups = [{"params": [model.shared, model.delta], "lr": lr}]
+    if global_sliders:
+        groups += [{"params": [model.mix], "lr": lr}, {"params": [model.curve], "lr": lr * 0.3}]
     if local:
         groups.append({"params": [model.local_region, model.local_geometry], "lr": lr})
     opt = torch.optim.Adam(groups)
@@ -390,7 +390,7 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
         mse = sse / n_pixels
         loss = torch.log(mse + 1e-9) + model.penalty()
         if anchor is not None and anchor_weight > 0:
-            loss = loss + anchor_weight * (((tensors.region - anchor.region) / REGION_SCALE) ** 2).mean()
+            loss = loss + anchor_weight * _anchor_term(tensors, anchor)
         loss.backward()
         opt.step()
         _clamp_inplace(model)
@@ -415,12 +415,17 @@ def _polish(model: _Model, batches: list[_Batch], anchor=None, anchor_weight: fl
         sse = sum(((_render(tensors, b) - b.edit) ** 2).sum() for b in batches)
         loss = torch.log(sse / n_pixels + 1e-9) + model.penalty()
         if anchor is not None and anchor_weight > 0:
-            loss = loss + anchor_weight * (((tensors.region - anchor.region) / REGION_SCALE) ** 2).mean()
+            loss = loss + anchor_weight * _anchor_term(tensors, anchor)
         loss.backward()
         return loss
 
     opt.step(closure)
     _clamp_inplace(model)
+
+
+def _anchor_term(tensors, anchor) -> torch.Tensor:
+    """Squared distance of the region sliders from an anchor, normalised, per region."""
+    return (((tensors.region - anchor.region) / REGION_SCALE) ** 2).sum() / len(SEMANTIC_REGIONS)
 
 
 def _params_of(model: _Model) -> Params:
@@ -452,7 +457,7 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
                local: bool = True, steps: int = TONE_STEPS, local_steps: int = LOCAL_STEPS,
                lr: float = 0.03, progress: Callable[[str, int, int, float], None] | None = None,
                anchor: Params | None = None, anchor_weight: float = 0.0,
-               polish: bool = True) -> FitResult:
+               polish: bool = True, global_sliders: bool = True) -> FitResult:
     """One slider set that reproduces all the pairs' edits as closely as the renderer can.
 
     Stage 1 fits the per-pixel sliders (mix, hue bands, region tone, curve) on sampled pixels;
@@ -467,7 +472,7 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
     sampled = [_sampled_batch(data, SAMPLES_PER_PAIR, fixed_local=params)]
     _optimise(model, sampled, steps, lr,
               (lambda i, n, v: progress("tone", i, n, v)) if progress else None, anchor_t, anchor_weight,
-              local=False)
+              local=False, global_sliders=global_sliders)
     if polish:
         _polish(model, sampled, anchor_t, anchor_weight)
     params = _params_of(model)

@@ -49,6 +49,10 @@ PROXY_ALPHA = 32.0
 DECODER_RIDGE = 3.0
 #: Pairs of evidence worth as much as the built-in prior (the prior fades as pairs accumulate).
 PRIOR_PAIRS = 3.0
+#: Pull of a pair's own fit toward the base (log-MSE units per normalised slider squared).
+PAIR_ANCHOR = 1.0
+#: Pull of the base toward the nearest built-in style at PRIOR_PAIRS pairs (halved there).
+PRIOR_WEIGHT = 0.2
 
 
 def to_vector(params: Params) -> np.ndarray:
@@ -142,10 +146,15 @@ def proxy_anchor_embedding(z: np.ndarray, labels: np.ndarray, dim: int = EMBED_D
         opt.zero_grad()
         e = x @ matrix.T
         sim = -((e[:, None] - proxies[None]) ** 2).sum(-1) / dim  # (N, k)
-        pos = torch.exp(-PROXY_ALPHA * (sim - PROXY_MARGIN)) * onehot
-        neg = torch.exp(PROXY_ALPHA * (sim + PROXY_MARGIN)) * (1 - onehot)
+        # log(1 + sum exp(.)) as softplus(logsumexp(.)): distances are unbounded, so the sums
+        # of exponentials of the original formula overflow.
+        ninf = torch.full_like(sim, -torch.inf)
+        pos = torch.where(onehot > 0, -PROXY_ALPHA * (sim - PROXY_MARGIN), ninf)
+        neg = torch.where(onehot > 0, ninf, PROXY_ALPHA * (sim + PROXY_MARGIN))
         with_pos = onehot.sum(0) > 0
-        loss = torch.log1p(pos.sum(0))[with_pos].sum() / with_pos.sum() + torch.log1p(neg.sum(0)).sum() / k
+        pos_term = torch.nn.functional.softplus(torch.logsumexp(pos, 0))[with_pos].sum() / with_pos.sum()
+        neg_term = torch.nn.functional.softplus(torch.logsumexp(neg, 0)).sum() / k
+        loss = pos_term + neg_term
         loss = loss + 1e-3 * (matrix ** 2).sum()
         loss.backward()
         opt.step()
@@ -224,7 +233,7 @@ def fit_base(data: list[fit.FitData], *, init: Params | None = None, steps: int 
     weight = PRIOR_PAIRS / (PRIOR_PAIRS + len(data)) if prior is not None else 0.0
     result = fit.fit_shared(data, init, steps=steps or fit.TONE_STEPS,
                             local_steps=fit.LOCAL_STEPS if local_steps is None else local_steps,
-                            progress=progress, anchor=prior, anchor_weight=0.05 * weight)
+                            progress=progress, anchor=prior, anchor_weight=PRIOR_WEIGHT * weight)
     return result, prior_name
 
 
@@ -233,8 +242,12 @@ def fit_pairs(states: list[PairState], base: Params, steps: int = 40,
     """Each pair's own sliders relative to the base (what the decoder and subjects explain)."""
     base_v = to_vector(base)
     for i, state in enumerate(states):
+        # Only the region sliders move (all regions alike): with the base's curve and mix fixed,
+        # a pair's own sliders are identifiable, so averaging them (subjects) or predicting them
+        # (decoder) is meaningful.
         result = fit.fit_shared([state.data], base, regional=False, local=False, steps=steps,
-                                lr=0.02, anchor=base, anchor_weight=0.05, polish=False)
+                                lr=0.02, anchor=base, anchor_weight=PAIR_ANCHOR, polish=False,
+                                global_sliders=False)
         state.delta = to_vector(result.params) - base_v
         state.residual = result.mse
         if progress:
