@@ -1,7 +1,7 @@
 """Vegetation: yellow-green to green, saturated enough, textured, and dense in its neighbourhood.
 
-Why these cues: chlorophyll puts foliage and grass in the yellow-green to green hues (HSV ~40-170
-degrees, judged on the colours as shot) with the green channel dominant (positive excess green), and leaves, needles and grass
+Why these cues: chlorophyll puts foliage and grass in the yellow-green to green hues (HSV ~35-145
+degrees, judged on the colours as shot), never as vivid as lime plastic with the green channel dominant (positive excess green), and leaves, needles and grass
 blades make a fine texture. Foliage is a texture, not a colour: leaves mix with dark gaps and
 specular highlights, so the per-pixel evidence is averaged over a neighbourhood (density) before
 deciding. Smooth green surfaces (a painted door, defocused backgrounds) get partial credit only.
@@ -13,8 +13,10 @@ import numpy as np
 
 from .features import Features, sigmoid
 
-HUE_LO, HUE_HI = 35.0, 170.0  # HSV degrees: yellow-green (dry grass, autumn) .. green-cyan
-MIN_SAT = 0.22
+HUE_LO, HUE_HI = 35.0, 145.0  # HSV degrees: yellow-green (dry grass, autumn) .. green; cyan-
+#                               green beyond is water, glass and paint far more often than leaves
+MAX_VIVID = 0.6  # HSV saturation x value: leaves are never as vivid as lime plastic or paint
+MIN_SAT = 0.28
 MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
 DENSITY_RADIUS = 3  # pixels on the working grid
 MIN_AREA = 0.015  # vegetation components smaller than this fraction of the frame are dropped
@@ -23,14 +25,16 @@ BACKDROP_AREA = 0.10  # a smooth green area this large (fraction of the frame) i
 
 def greenness(f: Features) -> np.ndarray:
     """Per-pixel evidence of plant colour in [0, 1]."""
-    hue_ok = sigmoid((f.hue - HUE_LO) / 5.0) * sigmoid((HUE_HI - f.hue) / 8.0)
+    hue_ok = sigmoid((f.hue - HUE_LO) / 5.0) * sigmoid((HUE_HI - f.hue) / 6.0)
     sat_ok = sigmoid((f.sat - MIN_SAT) / 0.03)
     light_ok = sigmoid((MAX_L - f.lab[..., 0]) / 4.0)
     r, g, b = f.rgb[..., 0], f.rgb[..., 1], f.rgb[..., 2]
     excess = (2 * g - r - b) / (r + g + b + 1e-3)  # excess-green index on chromaticities
     exg_ok = sigmoid((excess - 0.04) / 0.03)
-    value_ok = sigmoid((np.maximum(np.maximum(r, g), b) - 0.05) / 0.02)
-    return hue_ok * sat_ok * exg_ok * value_ok * light_ok
+    value = np.maximum(np.maximum(r, g), b)
+    value_ok = sigmoid((value - 0.05) / 0.02)
+    natural = sigmoid((MAX_VIVID - f.sat * value) / 0.05)
+    return hue_ok * sat_ok * exg_ok * value_ok * light_ok * natural
 
 
 def vegetation_probability(f: Features) -> np.ndarray:
