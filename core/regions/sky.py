@@ -22,6 +22,8 @@ CLOUD_TEXTURE = 8.0    # enclosed cloud bodies may have this much shading
 CLOUD_CHROMA = 30.0    # ... and this much tint
 EDGE_BARRIER = 6.0     # an edge stronger than this separates regions (a roofline, a horizon)
 NEUTRAL_CHROMA = 20.0  # greys, whites, haze (after white balance)
+GLOW_L = 70.0          # a warm sky must be at least this light (L*) ...
+GLOW_CHROMA = 35.0     # ... and no more chromatic than this, and the frame's brightest tenth
 WARM_LIMIT = 9.0       # Lab b* above which a grey reads as warm (not sky)
 NEUTRAL_LIFT = 8.0     # a grey or white sky is brighter than the frame's median by this much
 DARKER_THAN_SKY = 8.0  # growth stops at pixels darker than the seed sky's 10th percentile by this
@@ -56,8 +58,11 @@ def sky_probability(f: Features) -> np.ndarray:
     blue_ok = (blue > 0.5) & (light >= f.l_median - 10.0)
     bright_bar = max(min(f.l_median + NEUTRAL_LIFT, float(np.percentile(light, 80))), 45.0)
     neutral_ok = (neutral > 0.5) & (light >= bright_bar)
+    # An evening or hazy sky can be warm, but then it is the brightest part of the frame.
+    glow_bar = max(float(np.percentile(light, 90)), GLOW_L)
+    glow_ok = (f.chroma < GLOW_CHROMA) & (light >= glow_bar)
     calm = f.edge < EDGE_BARRIER
-    strict = (f.texture < SMOOTH_STRICT) & (blue_ok | neutral_ok) & calm
+    strict = (f.texture < SMOOTH_STRICT) & (blue_ok | neutral_ok | glow_ok) & calm
     h, w = strict.shape
     top_rows = max(2, round(TOP_BAND * h))  # scanned frames often have a dark border row
 
