@@ -1,12 +1,16 @@
-"""Sky: smooth, sky-coloured, relatively bright and connected to the top of the frame.
+"""Sky: smooth, sky-coloured, bright for its colour, and entering the frame from the top.
 
-Why these cues: a sky is the one large region of a photograph with almost no texture at a
-coarse scale, coloured blue, grey or white (warm only when low in chroma: haze, overcast, dusk),
-and it enters the frame from the top. Water, white walls and studio backdrops share some cues but
-not all: they are separated from the sky by an edge (the horizon, a roofline) or do not reach the
-top border. The detection is hysteresis-like: strict sky candidates touching the top border seed
-the region, which then grows through looser candidates (cloud bodies, haze) without crossing
-strong edges. Pixels enclosed by the sky that are sky-like (clouds) are filled in.
+Why these cues: a sky is the one large region of a photograph with almost no texture at a coarse
+scale; it is blue (at any brightness: dusk), or grey-to-cool and brighter than most of the frame
+(an overcast sky is the light source), or warm only when it is the brightest tenth of the frame
+(evening haze); and it enters the frame broadly from the top edge. Water, walls and studio
+backdrops share some of these cues but not all: a grey wall is warm or mid-toned, water is darker
+than the sky above it and separated from it by the horizon, a backdrop sits behind a large face
+(see `analysis`). The detection is hysteresis-like: strict candidates reaching into the top band
+seed the region, which grows through looser candidates (haze) that are not darker than the seed
+sky and not across strong edges (rooflines). Clouds are then added: bright, moderately textured
+regions of any tint short of saturated, that have sky below them in their own column (or are
+enclosed by sky) and touch it; a white tower stands on the ground, a cloud floats on the sky.
 """
 from __future__ import annotations
 
