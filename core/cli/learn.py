@@ -64,10 +64,10 @@ def progress_printer(quiet: bool):
     def report(stage: str, done: int, total: int) -> None:
         bar = state.get(stage)
         if bar is None:
-            if done >= total and total > 0 and stage == "prepare":
-                pass
             bar = state[stage] = Progress(total, f"{stage:<10}", unit="steps" if "fit" in stage else "pairs")
-        if done > bar.done:
+        # On a terminal the bar redraws in place; in a log, one line per tenth is enough.
+        every = 1 if bar.tty else max(1, total // 10)
+        if done > bar.done and (done >= total or done - bar.done >= every):
             bar.step(n=done - bar.done)
         if done >= total and not state.get(stage + ":closed"):
             state[stage + ":closed"] = True
