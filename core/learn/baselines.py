@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .metrics import linear_to_srgb, luminance, srgb_to_linear
+from .metrics import luminance, srgb_to_linear
 
 #: Resolution of the fitted tone curve (a dense lookup table over the mixed grey).
 CURVE_BINS = 256
