@@ -91,7 +91,7 @@ class PsnrPlot(QWidget):
         small = QFont(painter.font())
         small.setPointSizeF(8)
         painter.setFont(small)
-        area = QRectF(self.rect()).adjusted(40, 14, -14, -24)
+        area = QRectF(self.rect()).adjusted(40, 24, -14, -24)
         values = [p for _, p in self.points] + ([self.baseline] if self.baseline else [])
         if not values:
             painter.setPen(QColor(theme.MUTED))
@@ -108,8 +108,10 @@ class PsnrPlot(QWidget):
 
         n = len(self.points)
 
+        inner = area.adjusted(28, 0, -28, 0)  # keep the end points' labels inside the plot
+
         def x_of(i: int) -> float:
-            return area.center().x() if n == 1 else area.left() + i / (n - 1) * area.width()
+            return inner.center().x() if n == 1 else inner.left() + i / (n - 1) * inner.width()
 
         painter.setPen(QPen(QColor(255, 255, 255, 22), 1))
         step = max(1.0, round((hi - lo) / 4))
@@ -123,7 +125,7 @@ class PsnrPlot(QWidget):
             v += step
         painter.setPen(QColor(theme.MUTED))
         painter.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), 16),
-                         Qt.AlignmentFlag.AlignCenter, "learning runs (pairs used)  ·  dB")
+                         Qt.AlignmentFlag.AlignCenter, "each learning run, oldest → newest")
         if self.baseline is not None:
             painter.setPen(QPen(QColor(theme.MUTED), 1, Qt.PenStyle.DashLine))
             y = y_of(self.baseline)
@@ -144,8 +146,9 @@ class PsnrPlot(QWidget):
             painter.drawEllipse(point, 4.5, 4.5)
             painter.setPen(QColor(theme.TEXT))
             if i == n - 1 or n <= 6:
-                painter.drawText(QRectF(point.x() - 40, point.y() - 22, 80, 14),
-                                 Qt.AlignmentFlag.AlignCenter, f"{psnr:.1f} ({pairs})")
+                label = QRectF(point.x() - 58, point.y() - 22, 116, 14)
+                label.moveLeft(max(area.left(), min(area.right() - 116, label.left())))
+                painter.drawText(label, Qt.AlignmentFlag.AlignCenter, f"{psnr:.1f} dB · {pairs} pairs")
         painter.end()
 
 

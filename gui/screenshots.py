@@ -89,20 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     shot("point")
 
     # portfolio: learn from a few pairs of one style
-    from silverprint import learn
-
-    if window.portfolio is not None and hasattr(learn, "learn_portfolio"):
+    if window.portfolio is not None:
         source = data / "pairs" / "t3mujin-trix400"
         folder = tmp / "portfolio-trix"
-        names = sorted(p.stem for p in (source / "originals").glob("*.jpg"))[:int(os.environ.get("SHOT_PAIRS", 16))]
-        for sub in ("originals", "edits"):
-            (folder / sub).mkdir(parents=True)
-            for n in names:
-                shutil.copy(source / sub / f"{n}.jpg", folder / sub / f"{n}.jpg")
+        names = sorted(p.stem for p in (source / "originals").glob("*.jpg"))
         window.tabs.setCurrentWidget(window.portfolio)
         window.portfolio.name_edit.setText("my-trix")
-        wait(window.portfolio.pairsListed, lambda: window.portfolio.set_folder(folder))
-        wait(window.portfolio.learningFinished, window.portfolio.learn_now, ms=900_000)
+        (folder / "notes.txt").parent.mkdir(parents=True)
+        (folder / "notes.txt").write_text("shot list")
+        # the portfolio grows as the photographer edits: learn at 6, then 12, then 20 pairs
+        for count in (6, 12, 20):
+            for sub in ("originals", "edits"):
+                (folder / sub).mkdir(parents=True, exist_ok=True)
+                for n in names[:count]:
+                    shutil.copy(source / sub / f"{n}.jpg", folder / sub / f"{n}.jpg")
+            wait(window.portfolio.pairsListed, lambda: window.portfolio.set_folder(folder))
+            wait(window.portfolio.learningFinished, window.portfolio.learn_now, ms=900_000)
         window.apply_style("my-trix")
         wait(until=lambda: window.gallery.pending == 0 and not window._renderer.busy)
         shot("portfolio")
