@@ -16,7 +16,7 @@ Speed: a 1080p clip converted by the video path, as frames/s and as a ratio to a
 transcode of the same clip with PyAV (decode, swscale to grey, same encoder and CRF, audio copied),
 timed in the same run.
 
-    .venv/bin/python bench/video.py [--seconds 2] [--device auto] [--skip-speed]
+    .venv/bin/python bench/video.py [--seconds 2] [--device auto] [--skip-speed] [--skip-flicker]
 """
 from __future__ import annotations
 
@@ -187,6 +187,7 @@ def main() -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--crf", type=int, default=None)
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-flicker", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="keep the clips and outputs in DIR")
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="silverprint-bench-video-"))
@@ -196,7 +197,7 @@ def main() -> int:
     # --- flicker -----------------------------------------------------------------------------
     print("flicker = mean |delta mean luminance| between consecutive frames within shots; "
           "pan jitter = mean |second difference| on the pan (flicker alternates, a pan trends)")
-    for name, pan_photo, zoom_photo in FLICKER_CLIPS:
+    for name, pan_photo, zoom_photo in ([] if args.skip_flicker else FLICKER_CLIPS):
         flicker_report(work, name, pan_photo, zoom_photo, args)
     print()
 

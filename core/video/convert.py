@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import BadInputError, SilverprintError
 from .engine import FrameEngine, Overrides
 from .io import CODECS, VideoWriter, demux, frame_to_rgb, open_input, probe
-from .temporal import ShotSmoother
+from .temporal import ShotSmoother, Tracker
 
 #: progress(done_frames, total_frames): called on the calling thread after each rendered frame
 #: (total may be an estimate).
@@ -115,8 +115,11 @@ class _Prefetch:
         self._thread.join()
 
 
-def _decoded(source, engine: FrameEngine, path: Path):
-    """Source order: ("audio", packet) or ("video", (rgb, rgb_small, pts))."""
+def _decoded(source, engine: FrameEngine, path: Path, tracker: Tracker | None):
+    """Source order: ("audio", packet) or ("video", (rgb, rgb_small, pts, track)).
+
+    Runs on the decode thread: besides decoding it does the per-frame measurements (thumbnail,
+    camera motion), which depend only on the previous frame."""
     import av
 
     frames = 0
@@ -126,8 +129,9 @@ def _decoded(source, engine: FrameEngine, path: Path):
                 yield kind, item
             else:
                 rgb = frame_to_rgb(item)
+                small = engine.small(rgb)
                 frames += 1
-                yield kind, (rgb, engine.small(rgb), item.pts)
+                yield kind, (rgb, small, item.pts, tracker(small) if tracker else None)
     except av.FFmpegError as exc:
         raise BadInputError(path, f"cannot decode the video after frame {frames} ({exc})") from None
 
@@ -216,7 +220,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     reader: _Prefetch | None = None
     try:
         writer = VideoWriter(tmp, info, source, codec=codec, crf=crf)
-        reader = _Prefetch(_decoded(source, engine, src))
+        reader = _Prefetch(_decoded(source, engine, src, None if independent else Tracker()))
         t0 = time.monotonic()
         for kind, item in reader:
             if cancel is not None and cancel.is_set():
@@ -225,7 +229,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
                 pending.append(encoder.submit(writer.copy_audio, item))
                 audio_packets += 1
                 continue
-            rgb, small, pts = item
+            rgb, small, pts, track = item
             pts = _monotonic_pts(pts, last_pts, info)
             timings["decode (waiting)"] += time.monotonic() - t0
             t1 = time.monotonic()
@@ -233,7 +237,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
                 ready = [_Independent(smoother._next_index, (rgb, pts))]
                 smoother._next_index += 1
             else:
-                ready = smoother.push(small, payload=(rgb, pts))
+                ready = smoother.push(small, payload=(rgb, pts), track=track)
             timings["analyse+smooth"] += time.monotonic() - t1
             emit(ready)
             collect(in_flight)

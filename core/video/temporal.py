@@ -142,6 +142,39 @@ def warp_masks(masks: np.ndarray, transform: np.ndarray) -> tuple[np.ndarray, np
     return warped.astype(np.float32), valid
 
 
+# --- per-frame measurements (order-dependent only through the previous frame) -----------------
+
+@dataclass
+class FrameTrack:
+    """What the smoother measures on every frame: a thumbnail for cut detection and the camera
+    motion from the previous frame. `Tracker` computes it, so a decoding thread can do this work
+    ahead of the thread that analyses and smooths."""
+
+    thumb: np.ndarray
+    step: np.ndarray | None  # 3×3, previous frame's analysis pixels → this frame's; None: first
+
+
+@dataclass
+class Tracker:
+    """Feed analysis-size frames in order; returns each one's `FrameTrack`."""
+
+    motion: bool = True
+    _prev: np.ndarray | None = None
+    _seen: bool = False
+
+    def __call__(self, rgb_small: np.ndarray) -> FrameTrack:
+        thumb = thumbnail(_as_uint8(rgb_small))
+        if not self.motion:
+            first, self._seen = not self._seen, True
+            return FrameTrack(thumb, None if first else np.eye(3))
+        grey = motion_image(rgb_small)
+        step = None
+        if self._prev is not None:
+            step = _rescale(estimate_motion(self._prev, grey), self._prev.shape, rgb_small.shape[:2])
+        self._prev = grey
+        return FrameTrack(thumb, step)
+
+
 # --- the smoother ------------------------------------------------------------------------------
 
 #: analyse(rgb_small float32 (h, w, 3)) -> (masks (5, h, w) float32, Params)
@@ -202,27 +235,34 @@ class ShotSmoother:
     _pending: list[_Pending] = field(default_factory=list)
     _key: _Key | None = None
     _template: Params | None = None
-    _prev_grey: np.ndarray | None = None
+    _tracker: Tracker | None = None
     _prev_to_ref: np.ndarray | None = None
     _next_index: int = 0
 
-    def push(self, rgb_small: np.ndarray, payload: Any = None) -> list[SmoothedFrame]:
-        """Add the next frame (its analysis-size float RGB); returns the frames now ready."""
+    def push(self, rgb_small: np.ndarray, payload: Any = None,
+             track: FrameTrack | None = None) -> list[SmoothedFrame]:
+        """Add the next frame (its analysis-size float RGB); returns the frames now ready.
+
+        `track`: this frame's measurements from a `Tracker` fed the same frames (computed here
+        when not given; give it for every frame or for none).
+        """
+        if track is None:
+            if self._tracker is None:
+                self._tracker = Tracker(self.motion)
+            track = self._tracker(rgb_small)
         index = self._next_index
         self._next_index += 1
         ready: list[SmoothedFrame] = []
-        cut = self.detector.push(thumbnail(_as_uint8(rgb_small)))
-        grey = motion_image(rgb_small) if self.motion else None
-        if cut:
+        cut = self.detector.push(track.thumb)
+        if cut or track.step is None:
             ready += self._close_shot()
             self.shot += 1
             self.cuts.append(index)
             to_ref = np.eye(3)
+            cut = True
         else:
-            step = estimate_motion(self._prev_grey, grey) if self.motion else np.eye(3)
-            step = _rescale(step, self._prev_grey.shape, rgb_small.shape[:2]) if self.motion else step
-            to_ref = self._prev_to_ref @ affine_inverse(step)
-        self._prev_grey, self._prev_to_ref = grey, to_ref
+            to_ref = self._prev_to_ref @ affine_inverse(track.step)
+        self._prev_to_ref = to_ref
         frame = _Pending(index, payload, rgb_small, to_ref)
         if cut:
             ready.append(self._keyframe(frame, fresh=True))
