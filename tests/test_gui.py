@@ -493,3 +493,40 @@ def test_default_export_path_is_beside_the_original_and_numbered(tmp_path):
     assert default_export_path(src, "tiff16").suffix == ".tif"
     assert is_original(tmp_path / "." / "IMG_0001.jpg", src)
     assert src.read_bytes() == b"original"
+
+
+@pytest.mark.skipif(not (PAIRS / "t3mujin-hp5plus400").is_dir(), reason="pairs not found")
+def test_portfolio_watch_starts_learning_on_new_edits_and_cancel_stops_it(window, qtbot, tmp_path):
+    source = PAIRS / "t3mujin-hp5plus400"
+    folder = tmp_path / "watched"
+    names = sorted(p.stem for p in (source / "originals").glob("*.jpg"))[:5]
+
+    def add(name: str) -> None:
+        for sub in ("originals", "edits"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            shutil.copy(source / sub / f"{name}.jpg", folder / sub / f"{name}.jpg")
+
+    for name in names[:4]:
+        add(name)
+    panel = window.portfolio
+    panel.name_edit.setText("watch-test")
+    with qtbot.waitSignal(panel.pairsListed, timeout=60_000):
+        panel.set_folder(folder)
+    panel.watch.setChecked(True)
+    try:
+        add(names[4])  # a new edit arrives: after a quiet moment the panel re-pairs and learns
+        with qtbot.waitSignal(panel.pairsListed, timeout=30_000) as listed:
+            pass
+        assert listed.args == [5]
+        qtbot.waitUntil(lambda: panel._learning, timeout=10_000)
+        with qtbot.waitSignal(panel.learningFailed, timeout=120_000) as failed:
+            panel.cancel_button.click()
+        assert failed.args == ["cancelled"]
+        assert "Cancelled" in panel.stage.text() and panel.learn_button.isEnabled()
+        from silverprint.errors import UnknownStyleError
+        from silverprint.styles import load_style
+
+        with pytest.raises(UnknownStyleError):
+            load_style("watch-test")  # nothing half-learned was saved
+    finally:
+        panel.watch.setChecked(False)
