@@ -176,36 +176,38 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     timings = {"decode (waiting)": 0.0, "analyse+smooth": 0.0, "render": 0.0, "encode": 0.0}
     done = 0
     audio_packets = 0
-    # Three stages overlap: this thread analyses keyframes and smooths, one worker renders (torch
-    # releases the GIL, and on CUDA the GPU works while mediapipe analyses the next keyframe),
-    # one worker encodes and muxes (the only thread that touches the output container).
-    renderer = ThreadPoolExecutor(1, thread_name_prefix="silverprint-render")
+    # Three stages overlap: this thread analyses keyframes and smooths, render workers render
+    # (torch releases the GIL; on CUDA two workers keep the GPU busy while the CPU blends the next
+    # frame's masks), one worker encodes and muxes (the only thread that touches the output).
+    workers = 2 if engine.device.startswith("cuda") else 1
+    renderer = ThreadPoolExecutor(workers, thread_name_prefix="silverprint-render")
     encoder = ThreadPoolExecutor(1, thread_name_prefix="silverprint-encode")
-    rendering: deque[Future] = deque()  # render futures, each resolving to its encode future
+    rendering: deque[tuple[Future, int | None]] = deque()  # (render future, pts), in frame order
     pending: deque[Future] = deque()  # encode / audio-copy futures, in submission order
     last_pts = [None]
-    in_flight = max(2, int(key_interval) + 2)  # frames handed to the renderer, bounded (memory)
+    in_flight = max(2, int(key_interval) + 2)  # frames handed to the renderers, bounded (memory)
 
     def encode(image: np.ndarray, pts: int | None) -> None:
         t0 = time.monotonic()
         writer.write(image, pts)
         timings["encode"] += time.monotonic() - t0
 
-    def render(frame) -> Future:
-        rgb, pts = frame.payload
+    def render(frame) -> np.ndarray:
+        rgb, _ = frame.payload
         t0 = time.monotonic()
         if independent:
             image = engine.render_independent(rgb, frame.index)
         else:
             image = engine.render(rgb, frame.rgb_small, frame.masks, frame.params, frame.index)
         timings["render"] += time.monotonic() - t0
-        return encoder.submit(encode, image, pts)
+        return image
 
     def collect(keep: int) -> None:
-        """Take finished renders in order (waiting while more than `keep` are in flight)."""
+        """Encode finished renders in frame order (waiting while more than `keep` are in flight)."""
         nonlocal done
-        while rendering and (len(rendering) > keep or rendering[0].done()):
-            pending.append(rendering.popleft().result())
+        while rendering and (len(rendering) > keep or rendering[0][0].done()):
+            future, pts = rendering.popleft()
+            pending.append(encoder.submit(encode, future.result(), pts))
             while len(pending) > 4:
                 pending.popleft().result()
             done += 1
@@ -214,7 +216,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
 
     def emit(frames) -> None:
         for frame in frames:
-            rendering.append(renderer.submit(render, frame))
+            rendering.append((renderer.submit(render, frame), frame.payload[1]))
             collect(in_flight)
 
     reader: _Prefetch | None = None
@@ -253,7 +255,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     except BaseException as exc:
         if reader is not None:
             reader.close()
-        for future in list(rendering) + list(pending):
+        for future in [f for f, _ in rendering] + list(pending):
             future.cancel()
         renderer.shutdown(wait=True, cancel_futures=True)
         encoder.shutdown(wait=True, cancel_futures=True)
