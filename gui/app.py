@@ -25,7 +25,7 @@ from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFile
                  QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
                  QSettings, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
 from .regions_panel import GlobalPanel, RegionsPanel, region_label
-from .taskman import IO, LatestOnly, Op, taskman
+from .taskman import EXPORT, IO, LatestOnly, Op, taskman
 from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
 
 #: Rubylith red, as Lightroom's mask overlay: reads as "mask" on a grey image, never as toning.
@@ -475,7 +475,7 @@ class MainWindow(QMainWindow):
         doc, params = self.doc, self.params.copy()
         self.show_status(f"Exporting {dst.name}…", timeout_ms=0)
         Op(self, lambda: document.export(doc, params, dst, fmt)).success(
-            lambda path: self.show_status(f"Saved {path}")).run_in_background()
+            lambda path: self.show_status(f"Saved {path}")).on_lane(EXPORT).run_in_background()
 
     def save_style_dialog(self) -> None:
         name, ok = QInputDialog.getText(self, "Save as new style", "Name of the new style:")

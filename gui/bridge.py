@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .qt import QObject, QTimer, pyqtSignal
-from .taskman import IO, Op, taskman
+from .taskman import EXPORT, IO, Op, taskman
 
 if TYPE_CHECKING:
     from .app import MainWindow
@@ -226,7 +226,7 @@ class BridgeController(QObject):
             show_error(parent=self.window, exc=exc)
             self._finish(session, "failed")
 
-        Op(self.window, work).success(done).failure(failed).run_in_background()
+        Op(self.window, work).success(done).failure(failed).on_lane(EXPORT).run_in_background()
 
     def _finish(self, session: dict, state: str) -> None:
         self.current = None

@@ -24,6 +24,7 @@ T = TypeVar("T")
 RENDER = "render"
 IO = "io"
 LEARN = "learn"
+EXPORT = "export"
 
 
 class TaskManager(QObject):
@@ -38,6 +39,8 @@ class TaskManager(QObject):
             IO: ThreadPoolExecutor(3, thread_name_prefix="silverprint-io"),
             # learning takes minutes: its own lane, so previews never queue behind it
             LEARN: ThreadPoolExecutor(1, thread_name_prefix="silverprint-learn"),
+            # full-resolution renders (export, bridge Apply) take seconds on big photos
+            EXPORT: ThreadPoolExecutor(1, thread_name_prefix="silverprint-export"),
         }
         self._closure.connect(self._run_closure)
         self._closed = False
