@@ -30,6 +30,7 @@ from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
 
 #: Rubylith red, as Lightroom's mask overlay: reads as "mask" on a grey image, never as toning.
 OVERLAY_COLOUR = QColor(theme.OVERLAY)
+ICON_COLUMN_WIDTH = 206  # the style gallery: one column of thumbnails
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.arw *.raf *.orf *.rw2)"
 
 
@@ -60,7 +61,6 @@ class MainWindow(QMainWindow):
         self.history: History[Params] = History(Params())
         self.overlay_on = False
         self.last_preview: Any = None
-        self._requested_at: float = 0.0
         self._point_indices: list[int] = []
         self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._render_failed)
 
@@ -407,16 +407,13 @@ class MainWindow(QMainWindow):
             return
         doc, params = self.doc, self.params.copy()
         requested = time.perf_counter()
-        self._requested_at = requested
 
         def work() -> tuple[float, Any, Any, Any]:
             image = document.render_preview(doc, params, fast=fast)
             # display conversion off the UI thread too (QImage is safe to build in any thread)
             return requested, image, to_qimage(image), luminance_histogram(image)
 
-        if params.local != getattr(self, "_last_local", None):
-            self._last_local = [dict(p) for p in params.local]
-            self._sync_points()
+        self._sync_points()  # a control point's radius may have changed
         self._renderer.request(work)
 
     def _preview_ready(self, result: tuple[float, Any, Any, Any]) -> None:
@@ -457,7 +454,6 @@ class MainWindow(QMainWindow):
 
         def done(mask: Any) -> None:
             if doc is self.doc and self.overlay_on and region == self.regions.region:
-                self.overlay_mask = mask
                 self.viewer.set_overlay(mask_to_qimage(mask, OVERLAY_COLOUR))
 
         Op(self, lambda: document.region_mask(doc, region, params)).success(done).run_in_background()
@@ -528,8 +524,6 @@ class MainWindow(QMainWindow):
             self.bridge.stop()
         super().closeEvent(event)
 
-
-ICON_COLUMN_WIDTH = 206
 
 
 def main(argv: list[str] | None = None) -> int:
