@@ -7,8 +7,9 @@ scale; it is blue (at any brightness: dusk), or grey-to-cool and brighter than m
 backdrops share some of these cues but not all: a grey wall is warm or mid-toned, water is darker
 than the sky above it and separated from it by the horizon, a backdrop sits behind a large face
 (see `analysis`). The detection is hysteresis-like: strict candidates reaching into the top band
-seed the region, which grows through looser candidates (haze) that are not darker than the seed
-sky and not across strong edges (rooflines). Clouds are then added: bright, moderately textured
+seed the region (sky-coloured, bright for their colour, at most lightly textured), which grows
+through looser candidates (haze) that are not darker than the seed sky and not across strong
+edges (rooflines). Clouds are then added: bright, moderately textured
 regions of any tint short of saturated, that have sky below them in their own column (or are
 enclosed by sky) and touch it; a white tower stands on the ground, a cloud floats on the sky.
 """
@@ -20,8 +21,7 @@ import numpy as np
 from .features import Features, sigmoid
 
 # Constants in photographic units (L*, chroma, L* per pixel at the working size).
-SMOOTH_STRICT = 1.6    # texture below which a region reads as sky-smooth
-SMOOTH_LOOSE = 4.0     # cloud bodies and haze
+SMOOTH_LOOSE = 4.0     # texture of sky, haze, blue between clouds (foliage is rougher)
 CLOUD_TEXTURE = 8.0    # enclosed cloud bodies may have this much shading
 CLOUD_CHROMA = 30.0    # ... and this much tint
 EDGE_BARRIER = 6.0     # an edge stronger than this separates regions (a roofline, a horizon)
@@ -66,7 +66,8 @@ def sky_probability(f: Features) -> np.ndarray:
     glow_bar = max(float(np.percentile(light, 90)), GLOW_L)
     glow_ok = (f.chroma < GLOW_CHROMA) & (light >= glow_bar)
     calm = f.edge < EDGE_BARRIER
-    strict = (f.texture < SMOOTH_STRICT) & (blue_ok | neutral_ok | glow_ok) & calm
+    # Seeds may be textured (a broken sky, blue between cumulus); the colour tests stay strict.
+    strict = (f.texture < SMOOTH_LOOSE) & (blue_ok | neutral_ok | glow_ok) & calm
     h, w = strict.shape
     top_rows = max(2, round(TOP_BAND * h))  # scanned frames often have a dark border row
 
