@@ -15,7 +15,7 @@ from .features import Features, sigmoid
 
 HUE_LO, HUE_HI = 35.0, 145.0  # HSV degrees: yellow-green (dry grass, autumn) .. green; cyan-
 #                               green beyond is water, glass and paint far more often than leaves
-MAX_VIVID = 0.6  # HSV saturation x value: leaves are never as vivid as lime plastic or paint
+MAX_VIVID = 0.42  # HSV saturation x value: leaves are never as vivid as lime plastic or paint
 MIN_SAT = 0.28  # HSV saturation; grey-greens below are water, lichen, weathered paint
 MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
 DENSITY_RADIUS = 3  # pixels on the working grid
