@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from silverprint.params import Params
+from silverprint.params import REGION_SLIDERS, Params
 
 from . import document, theme
 from .errors import show_error
@@ -24,7 +24,7 @@ from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
 from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFileDialog, QFrame,
                  QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
                  QSettings, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
-from .regions_panel import GlobalPanel, RegionsPanel, region_label
+from .regions_panel import GlobalPanel, RegionsPanel
 from .taskman import EXPORT, IO, LatestOnly, Op, taskman
 from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
 
@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.regions.resetRequested.connect(self.reset_region)
         self.regions.placePointToggled.connect(self.viewer.set_placing)
         self.regions.removePointRequested.connect(self.remove_point)
+        self.regions.addLocalRequested.connect(self.add_local)
         self.finish = GlobalPanel()
         self.finish.sliderChanged.connect(self.on_slider)
         self.finish.resetRequested.connect(self.reset_region)
@@ -322,7 +323,7 @@ class MainWindow(QMainWindow):
         self.request_render(fast=not final)
         if final:
             region, name = key.split(".", 1)
-            self.history.push(self.params.copy(), f"{region_label(region)} {name}")
+            self.history.push(self.params.copy(), f"{self.regions.label_for(region)} {name}")
             self._update_actions()
 
     def reset_region(self, region: str) -> None:
@@ -330,15 +331,15 @@ class MainWindow(QMainWindow):
             self.params.global_ = dict(self.base.global_)
             label = "reset finishing"
         elif region.startswith("local"):
-            index = int(region[5:])
-            point = self.params.local[index]
-            for name, value in document.default_local("point").items():
-                if name not in ("kind", "x", "y"):
-                    point[name] = value
-            label = f"reset {region_label(region)}"
+            # tone and colour back to neutral; the shape and position stay where the user put them
+            point = self.params.local[int(region[5:])]
+            defaults = document.default_local(point["kind"])
+            for name in REGION_SLIDERS:
+                point[name] = defaults[name]
+            label = f"reset {self.regions.label_for(region)}"
         else:
             self.params.regions[region] = dict(self.base.regions[region])
-            label = f"reset {region_label(region)}"
+            label = f"reset {self.regions.label_for(region)}"
         self.history.push(self.params.copy(), label)
         self._params_changed()
 
@@ -350,11 +351,19 @@ class MainWindow(QMainWindow):
         self._params_changed()
         self.regions.select(f"local{index}")
 
+    def add_local(self, kind: str) -> None:
+        """Add a graduated or radial filter with its default shape, and select it."""
+        self.params = self.params.copy()
+        self.params.local.append(document.default_local(kind))
+        self.history.push(self.params.copy(), f"add {kind} filter")
+        self._params_changed()
+        self.regions.select(f"local{len(self.params.local) - 1}")
+
     def remove_point(self, index: int) -> None:
         if 0 <= index < len(self.params.local):
             self.params = self.params.copy()
             del self.params.local[index]
-            self.history.push(self.params.copy(), "remove control point")
+            self.history.push(self.params.copy(), f"remove {self.regions.label_for(f'local{index}')}")
             self._params_changed()
             self.regions.select("sky")
 

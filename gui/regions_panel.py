@@ -18,7 +18,11 @@ REGION_LABELS = {"sky": "Sky", "person": "Person", "skin": "Skin", "vegetation":
                  "other": "Other"}
 TONE = ("exposure", "contrast", "highlights", "shadows", "whites", "blacks")
 DETAIL = ("structure",)
-POINT_GEOMETRY = ("radius", "similarity")
+#: Geometry sliders shown per local kind (a point's x / y are set by clicking the photo).
+GEOMETRY = {"point": ("radius", "similarity"),
+            "graduated": ("x", "y", "angle", "feather"),
+            "radial": ("x", "y", "width", "height", "angle", "feather", "invert")}
+LOCAL_LABELS = {"point": ("●", "Point"), "graduated": ("▤", "Graduated"), "radial": ("◯", "Radial")}
 GLOBAL_SECTIONS = {
     "Base mix": ("mix_red", "mix_green", "mix_blue"),
     "Grain": ("grain", "grain_size"),
@@ -35,10 +39,18 @@ def section_title(text: str) -> QLabel:
 
 
 def region_label(key: str, params: Params | None = None) -> str:
+    """"Sky", or for ``localN`` its kind and number among its kind ("Graduated 1")."""
     if key in REGION_LABELS:
         return REGION_LABELS[key]
-    if key.startswith("local"):
-        return f"Point {int(key[5:]) + 1}"
+    if key.startswith("local") and key[5:].isdigit():
+        index = int(key[5:])
+        if params is not None and index < len(params.local):
+            kind = params.local[index].get("kind", "point")
+            number = sum(1 for item in params.local[:index] if item.get("kind") == kind) + 1
+            return f"{LOCAL_LABELS.get(kind, ('', kind.capitalize()))[1]} {number}"
+        return f"Adjustment {index + 1}"
+    if key == "global":
+        return "Finishing"
     return key
 
 
@@ -58,7 +70,8 @@ class RegionsPanel(QWidget):
     regionSelected = pyqtSignal(str)
     resetRequested = pyqtSignal(str)          # region key
     placePointToggled = pyqtSignal(bool)      # True: the next click on the photo adds a point
-    removePointRequested = pyqtSignal(int)
+    addLocalRequested = pyqtSignal(str)       # "graduated" | "radial"
+    removePointRequested = pyqtSignal(int)    # index of the local adjustment to remove
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,29 +96,43 @@ class RegionsPanel(QWidget):
             chips.addWidget(chip, i // 3, i % 3)
         column.addLayout(chips)
 
-        points_row = QHBoxLayout()
-        points_row.setSpacing(6)
-        self._points_box = QHBoxLayout()
-        self._points_box.setSpacing(6)
-        points_row.addLayout(self._points_box)
-        points_row.addStretch(1)
-        self.add_point = QPushButton("+ Control point")
+        column.addSpacing(6)
+        column.addWidget(section_title("Local adjustments"))
+        self._locals_grid = QGridLayout()
+        self._locals_grid.setSpacing(6)
+        column.addLayout(self._locals_grid)
+        add_row = QHBoxLayout()
+        add_row.setSpacing(6)
+        self.add_point = QPushButton("+ Point")
         self.add_point.setCheckable(True)
-        self.add_point.setToolTip("Then click the photo: the point adjusts similar colours around it")
+        self.add_point.setToolTip("Then click the photo: a control point adjusts similar colours around it")
         self.add_point.toggled.connect(self.placePointToggled)
+        self.add_graduated = QPushButton("+ Graduated")
+        self.add_graduated.setToolTip("A graduated filter: darken (or lighten) from one edge, e.g. the sky")
+        self.add_graduated.clicked.connect(lambda: self.addLocalRequested.emit("graduated"))
+        self.add_radial = QPushButton("+ Radial")
+        self.add_radial.setToolTip("A radial filter: dodge a centre or, inverted, burn the edges")
+        self.add_radial.clicked.connect(lambda: self.addLocalRequested.emit("radial"))
         self.remove_point = QPushButton("Remove")
-        self.remove_point.setToolTip("Remove the selected control point")
+        self.remove_point.setToolTip("Remove the selected local adjustment")
         self.remove_point.clicked.connect(self._remove_current_point)
-        points_row.addWidget(self.add_point)
-        points_row.addWidget(self.remove_point)
-        column.addSpacing(4)
-        column.addLayout(points_row)
+        for button in (self.add_point, self.add_graduated, self.add_radial):
+            add_row.addWidget(button)
+        add_row.addStretch(1)
+        add_row.addWidget(self.remove_point)
+        column.addLayout(add_row)
 
         self.rows: dict[str, SliderRow] = {}
-        self._geometry_title = section_title("Control point")
+        self.geometry_rows: dict[str, dict[str, SliderRow]] = {}
+        self._geometry_title = section_title("Shape")
         column.addWidget(self._geometry_title)
-        for name in POINT_GEOMETRY:
-            column.addWidget(self._row(name, LOCAL_KINDS["point"][name]))
+        for kind, names in GEOMETRY.items():
+            self.geometry_rows[kind] = {}
+            for name in names:
+                row = SliderRow(f"local0.{name}", LOCAL_KINDS[kind][name])
+                row.changed.connect(self._forward)
+                self.geometry_rows[kind][name] = row
+                column.addWidget(row)
         column.addWidget(section_title("Colour filter"))
         for name in HUE_BANDS:
             column.addWidget(self._row(name, REGION_SLIDER_SPECS[name]))
@@ -134,7 +161,7 @@ class RegionsPanel(QWidget):
     def show_params(self, params: Params, base: Params) -> None:
         """Display ``params``; resets return to ``base`` (the style's decoded values)."""
         self._params, self._base = params, base
-        self._sync_point_chips()
+        self._sync_local_chips()
         if self.region.startswith("local") and int(self.region[5:]) >= len(params.local):
             self.select("sky")
             return
@@ -181,17 +208,24 @@ class RegionsPanel(QWidget):
     def _forward(self, key: str, value: float, final: bool) -> None:
         self.sliderChanged.emit(key, value, final)
 
-    def _sync_point_chips(self) -> None:
-        wanted = [f"local{i}" for i, item in enumerate(self._params.local) if item.get("kind") == "point"]
-        existing = [k for k in self.chips if k.startswith("local")]
-        if existing == wanted:
+    def label_for(self, region: str) -> str:
+        return region_label(region, self._params)
+
+    def _sync_local_chips(self) -> None:
+        """One chip per local adjustment, rebuilt when they change (kinds and order)."""
+        wanted = [(f"local{i}", item.get("kind", "point")) for i, item in enumerate(self._params.local)]
+        if wanted == getattr(self, "_local_chips", None):
             return
-        for key in existing:
+        for key in [k for k in self.chips if k.startswith("local")]:
             chip = self.chips.pop(key)
             self._chip_group.removeButton(chip)
+            self._locals_grid.removeWidget(chip)
             chip.deleteLater()
-        for key in wanted:
-            self._points_box.addWidget(self._make_chip(key, "● " + region_label(key)))
+        for i, (key, kind) in enumerate(wanted):
+            glyph = LOCAL_LABELS.get(kind, ("•", ""))[0]
+            self._locals_grid.addWidget(self._make_chip(key, f"{glyph} {region_label(key, self._params)}"),
+                                        i // 3, i % 3)
+        self._local_chips = wanted
         if self.region in self.chips:
             self.chips[self.region].setChecked(True)
 
@@ -208,20 +242,26 @@ class RegionsPanel(QWidget):
             self.removePointRequested.emit(int(self.region[5:]))
 
     def _refresh(self) -> None:
-        is_point = self.region.startswith("local")
+        is_local = self.region.startswith("local")
         values = self._values_for(self._params, self.region)
-        base = self._values_for(self._base, self.region) if not is_point else default_local("point")
-        for name, row in self.rows.items():
-            visible = name not in POINT_GEOMETRY or is_point
-            row.setVisible(visible)
-            if not visible:
-                continue
+        kind = values.get("kind", "point") if is_local else None
+        # a local adjustment's sliders reset to its kind's defaults (it has no style value)
+        base = default_local(kind) if is_local else self._values_for(self._base, self.region)
+        rows = list(self.rows.items())
+        for geometry_kind, geometry in self.geometry_rows.items():
+            for name, row in geometry.items():
+                row.setVisible(geometry_kind == kind)
+                if geometry_kind == kind:
+                    rows.append((name, row))
+        for name, row in rows:
             row.key = f"{self.region}.{name}"
             row.set_base(float(base.get(name, row.spec.default)))
             row.set_value(float(values.get(name, row.spec.default)))
-        self._geometry_title.setVisible(is_point)
-        self.remove_point.setEnabled(is_point)
-        self.reset_region.setText("Reset point" if is_point else "Reset region")
+        self._geometry_title.setVisible(is_local)
+        if is_local:
+            self._geometry_title.setText(f"{LOCAL_LABELS.get(kind, ('', kind))[1].upper()} SHAPE")
+        self.remove_point.setEnabled(is_local)
+        self.reset_region.setText(f"Reset {self.label_for(self.region).lower()}" if is_local else "Reset region")
 
 
 class GlobalPanel(QWidget):

@@ -218,6 +218,33 @@ def test_control_point_adjusts_around_the_click(opened, qtbot):
 
 
 @needs_data
+def test_graduated_filter_darkens_from_the_top(opened, qtbot):
+    win = opened
+    win.regions.add_graduated.click()
+    index = len(win.params.local) - 1
+    assert win.params.local[index]["kind"] == "graduated"
+    assert win.regions.region == f"local{index}"
+    assert win.regions.geometry_rows["graduated"]["angle"].isVisibleTo(win.regions)
+    assert not win.regions.geometry_rows["point"]["radius"].isVisibleTo(win.regions)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+    before = _luma(np.array(win.last_preview, copy=True))
+    row = win.regions.rows["exposure"]
+    after = _luma(_wait_preview(qtbot, win, lambda: row.value_box.setValue(-1.0)))
+    h = before.shape[0]
+    delta = after - before
+    assert delta[: h // 10].mean() < -0.05          # the top edge is darkened
+    assert abs(delta[-h // 10:].mean()) < 0.005     # the bottom is untouched
+    win.toggle_overlay(True)
+    qtbot.waitUntil(lambda: win.viewer._overlay is not None, timeout=30_000)
+    win.toggle_overlay(False)
+    win.undo()
+    assert win.params.local[index]["exposure"] == 0
+    win.remove_point(index)
+    assert all(item["kind"] != "graduated" for item in win.params.local)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+
+
+@needs_data
 def test_gallery_thumbnails_and_one_click_apply(opened, qtbot):
     win = opened
     gallery = win.gallery
