@@ -35,9 +35,15 @@ def run(args: argparse.Namespace) -> int:
         raise SilverprintError(f"{out_dir}: --out-dir is a file, not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     failures = 0
+    stems: set[str] = set()
     for item in args.inputs:
         try:
+            stem = Path(item).stem
+            if stem in stems:
+                raise BadInputError(item, f"another input is also named '{stem}'; its masks would be "
+                                          "overwritten (use separate --out-dir runs)")
             written, summary = write_regions(Path(item), out_dir, full_size=args.size == "full")
+            stems.add(stem)
         except SilverprintError as exc:
             failures += 1
             print(f"silverprint: error: {exc}", file=sys.stderr, flush=True)

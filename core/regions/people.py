@@ -57,6 +57,7 @@ class _Models:
     """The mediapipe graphs, created on first use."""
 
     def __init__(self) -> None:
+        self._spoken: set[str] = set()
         with _quiet_stderr():
             self._build()
 
@@ -84,6 +85,18 @@ class _Models:
         for graph in (self.segmenter, self.face_short, self.face_full, self.face_tiles, self.pose,
                       self.mesh):
             graph.process(dummy)
+
+
+    def quietly(self, name: str, u8: np.ndarray):
+        """Run a landmark graph; its first real detection logs a one-off C++ warning, hide it."""
+        graph = getattr(self, name)
+        if name in self._spoken:
+            return graph.process(u8)
+        with _quiet_stderr():
+            result = graph.process(u8)
+        if getattr(result, "pose_landmarks", None) is not None or getattr(result, "multi_face_landmarks", None):
+            self._spoken.add(name)
+        return result
 
 
 @contextlib.contextmanager
@@ -137,7 +150,7 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         faces = _confirmed(_detect_faces(models, u8, tiles=someone), segment)
         # The pose model (the slowest, ~30 ms) is needed only to vouch for a person the segmenter
         # sees but whose face is not visible (a back, a profile far away).
-        pose = models.pose.process(u8) if someone and not faces else None
+        pose = models.quietly("pose", u8) if someone and not faces else None
         ovals = _face_ovals(models, u8) if faces else []
     pose_points = []
     pose_mask = None
@@ -271,7 +284,7 @@ def _trusted_segments(segment: np.ndarray, faces: list[Face], points: list[tuple
 
 
 def _face_ovals(models: _Models, u8: np.ndarray) -> list[np.ndarray]:
-    result = models.mesh.process(u8)
+    result = models.quietly("mesh", u8)
     h, w = u8.shape[:2]
     ovals = []
     for face in result.multi_face_landmarks or []:
