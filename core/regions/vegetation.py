@@ -19,6 +19,7 @@ MAX_VIVID = 0.42  # HSV saturation x value: leaves are never as vivid as lime pl
 MIN_SAT = 0.28  # HSV saturation; grey-greens below are water, lichen, weathered paint
 MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
 DENSITY_RADIUS = 3  # pixels on the working grid
+DENSITY_MIN = 0.3  # share of plant evidence in the neighbourhood for a pixel to be vegetation
 DARK_GAP_L = 32.0  # L*: darker pixels (shadowed leaves, gaps) take their neighbourhood's verdict
 MIN_AREA = 0.015  # vegetation components smaller than this fraction of the frame are dropped
 BACKDROP_AREA = 0.10  # a smooth green area this large (fraction of the frame) is defocused foliage
@@ -51,7 +52,7 @@ def vegetation_probability(f: Features) -> np.ndarray:
     density = cv2.blur(evidence, (k, k), borderType=cv2.BORDER_REFLECT)
     # Dark gaps between leaves inherit their neighbourhood; elsewhere the pixel must be green too.
     own = np.maximum(evidence, sigmoid((DARK_GAP_L - f.lab[..., 0]) / 5.0) * density)
-    prob = np.clip(sigmoid((density - 0.3) / 0.08) * sigmoid((own - 0.2) / 0.08), 0, 1)
+    prob = np.clip(sigmoid((density - DENSITY_MIN) / 0.08) * sigmoid((own - 0.2) / 0.08), 0, 1)
     # Isolated specks (a green eye, a sticker, a lit leaf on a sleeve) are not a region worth
     # its own sliders: drop components smaller than MIN_AREA of the frame.
     n, lab = cv2.connectedComponents((prob > 0.5).astype(np.uint8), connectivity=8)
