@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     wait(until=lambda: window.viewer._overlay is not None)
     shot("regions")
     window.toggle_overlay(False)
+    window.add_local("graduated")
+    window.regions.rows["exposure"].value_box.setValue(-0.8)
     window.place_point(0.47, 0.42)
     window.regions.rows["exposure"].value_box.setValue(0.5)
     window.regions.rows["structure"].value_box.setValue(35)
