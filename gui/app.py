@@ -61,7 +61,6 @@ class MainWindow(QMainWindow):
         self.history: History[Params] = History(Params())
         self.overlay_on = False
         self.last_preview: Any = None
-        self._point_indices: list[int] = []
         self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._render_failed)
 
         self._build_actions()
@@ -157,7 +156,8 @@ class MainWindow(QMainWindow):
         # centre: bridge banner above the viewer
         self.viewer = ImageViewer()
         self.viewer.pointPlaced.connect(self.place_point)
-        self.viewer.pointSelected.connect(self._point_clicked)
+        self.viewer.localSelected.connect(lambda i: self.regions.select(f"local{i}"))
+        self.viewer.localMoved.connect(self.move_local)
         self.banner = QFrame()
         self.banner.setObjectName("Panel")
         banner_row = QHBoxLayout(self.banner)
@@ -390,19 +390,23 @@ class MainWindow(QMainWindow):
             self._show_overlay()
 
     def _sync_points(self) -> None:
-        """Show the control points (only points: graduated / radial filters have no handle)."""
-        self._point_indices = [i for i, p in enumerate(self.params.local) if p.get("kind") == "point"]
-        points = [(self.params.local[i]["x"], self.params.local[i]["y"], self.params.local[i]["radius"])
-                  for i in self._point_indices]
+        """Show the local adjustments' handles (and the selected one's shape) on the photo."""
         region = self.regions.region
-        selected = -1
-        if region.startswith("local") and int(region[5:]) in self._point_indices:
-            selected = self._point_indices.index(int(region[5:]))
-        self.viewer.set_points(points, selected)
+        selected = int(region[5:]) if region.startswith("local") else -1
+        self.viewer.set_locals(self.params.local, selected)
 
-    def _point_clicked(self, i: int) -> None:
-        if 0 <= i < len(self._point_indices):
-            self.regions.select(f"local{self._point_indices[i]}")
+    def move_local(self, index: int, x: float, y: float, final: bool) -> None:
+        """A handle dragged on the photo: move that adjustment (one undo step per drag)."""
+        if not 0 <= index < len(self.params.local):
+            return
+        self.params.local[index]["x"], self.params.local[index]["y"] = x, y
+        self.request_render(fast=not final)
+        if final:
+            self.history.push(self.params.copy(), f"move {self.regions.label_for(f'local{index}')}")
+            self.regions.show_params(self.params, self.base)
+            self._update_actions()
+            if self.overlay_on:
+                self._show_overlay()
 
     # ------------------------------------------------------------------------------------------
     # rendering

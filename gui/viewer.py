@@ -20,7 +20,8 @@ class ImageViewer(QWidget):
     """Paints the B&W preview (and the colour original for comparison) with zoom and pan."""
 
     pointPlaced = pyqtSignal(float, float)
-    pointSelected = pyqtSignal(int)
+    localSelected = pyqtSignal(int)               # index into Params.local
+    localMoved = pyqtSignal(int, float, float, bool)  # index, x, y (fractions), final
     splitChanged = pyqtSignal(float)
     zoomChanged = pyqtSignal(float)
 
@@ -34,8 +35,9 @@ class ImageViewer(QWidget):
         self._before: QImage | None = None
         self._after: QImage | None = None
         self._overlay: QImage | None = None
-        self._points: list[tuple[float, float, float]] = []
-        self._selected_point = -1
+        self._locals: list[dict] = []
+        self._selected_local = -1
+        self._moving = -1
         self.mode = AFTER
         self.split = 0.5
         self._scale: float | None = None  # None: fit to the window
@@ -61,9 +63,9 @@ class ImageViewer(QWidget):
         self._overlay = overlay
         self.update()
 
-    def set_points(self, points: list[tuple[float, float, float]], selected: int = -1) -> None:
-        """Control points as (x, y, radius) fractions; ``selected`` is highlighted."""
-        self._points, self._selected_point = list(points), selected
+    def set_locals(self, items: list[dict], selected: int = -1) -> None:
+        """Local adjustments (``Params.local`` dicts) to draw with handles; ``selected`` is highlighted."""
+        self._locals, self._selected_local = [dict(item) for item in items], selected
         self.update()
 
     def set_busy(self, text: str) -> None:
@@ -165,7 +167,7 @@ class ImageViewer(QWidget):
             painter.drawImage(rect, self._overlay)
         if self.mode == SPLIT:
             self._paint_split(painter, rect)
-        self._paint_points(painter, rect)
+        self._paint_locals(painter, rect)
         if self.mode == BEFORE:
             self._tag(painter, rect.x() + 10, rect.y() + 10, "Before")
         if self.busy_text:
@@ -205,29 +207,61 @@ class ImageViewer(QWidget):
         metrics = painter.fontMetrics()
         self._tag(painter, rect.right() - metrics.horizontalAdvance("After") - 24, rect.y() + 10, "After")
 
-    def _paint_points(self, painter: QPainter, rect: QRectF) -> None:
+    def _paint_locals(self, painter: QPainter, rect: QRectF) -> None:
+        """Handles for every local adjustment, and the shape of the selected one."""
+        import math
+
         long_side = max(rect.width(), rect.height())
-        for i, (x, y, radius) in enumerate(self._points):
-            centre = QPointF(rect.x() + x * rect.width(), rect.y() + y * rect.height())
-            selected = i == self._selected_point
+        for i, item in enumerate(self._locals):
+            kind = item.get("kind", "point")
+            centre = QPointF(rect.x() + item["x"] * rect.width(), rect.y() + item["y"] * rect.height())
+            selected = i == self._selected_local
             colour = QColor(theme.ACCENT) if selected else QColor(255, 255, 255, 210)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            if selected:
-                pen = QPen(colour, 1.2, Qt.PenStyle.DashLine)
-                painter.setPen(pen)
-                painter.drawEllipse(centre, radius * long_side, radius * long_side)
+            if selected and kind == "point":
+                painter.setPen(QPen(colour, 1.2, Qt.PenStyle.DashLine))
+                r = item["radius"] * long_side
+                painter.drawEllipse(centre, r, r)
+            elif selected and kind == "graduated":
+                theta = math.radians(item["angle"])
+                along = QPointF(math.cos(theta), math.sin(theta)) * (2 * long_side)
+                normal = QPointF(-math.sin(theta), math.cos(theta))
+                painter.save()
+                painter.setClipRect(rect)
+                for offset, style in ((0.0, Qt.PenStyle.SolidLine), (-0.5, Qt.PenStyle.DashLine),
+                                      (0.5, Qt.PenStyle.DashLine)):
+                    shift = normal * (offset * item["feather"] * rect.height())
+                    painter.setPen(QPen(colour, 1.2, style))
+                    painter.drawLine(centre + shift - along, centre + shift + along)
+                painter.restore()
+            elif selected and kind == "radial":
+                painter.save()
+                painter.translate(centre)
+                painter.rotate(item["angle"])
+                a, b = 0.5 * item["width"] * rect.width(), 0.5 * item["height"] * rect.height()
+                painter.setPen(QPen(colour, 1.4))
+                painter.drawEllipse(QPointF(0, 0), a, b)
+                inner = max(0.0, 1.0 - item["feather"])
+                painter.setPen(QPen(colour, 1.0, Qt.PenStyle.DashLine))
+                painter.drawEllipse(QPointF(0, 0), a * inner, b * inner)
+                painter.restore()
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(QColor(0, 0, 0, 160), 4))
             painter.drawEllipse(centre, 7, 7)
             painter.setPen(QPen(colour, 2))
             painter.drawEllipse(centre, 7, 7)
             painter.setBrush(colour)
-            painter.drawEllipse(centre, 2.5, 2.5)
+            if kind == "point":
+                painter.drawEllipse(centre, 2.5, 2.5)
+            else:
+                painter.drawRect(QRectF(centre.x() - 2.5, centre.y() - 2.5, 5, 5))
 
     # -- interaction ------------------------------------------------------------------------------
-    def _point_at(self, pos: QPointF) -> int:
+    def _local_at(self, pos: QPointF) -> int:
         rect = self.image_rect()
-        for i, (x, y, _r) in enumerate(self._points):
-            centre = QPointF(rect.x() + x * rect.width(), rect.y() + y * rect.height())
+        for i in reversed(range(len(self._locals))):  # the last drawn is on top
+            item = self._locals[i]
+            centre = QPointF(rect.x() + item["x"] * rect.width(), rect.y() + item["y"] * rect.height())
             if (centre - pos).manhattanLength() < 14:
                 return i
         return -1
@@ -239,9 +273,11 @@ class ImageViewer(QWidget):
         if self.mode == SPLIT and abs(pos.x() - self._split_x()) <= self.HANDLE_PX:
             self._drag = "split"
             return
-        hit = self._point_at(pos)
+        hit = self._local_at(pos)
         if hit >= 0:
-            self.pointSelected.emit(hit)
+            self.localSelected.emit(hit)
+            self._drag = "local"
+            self._moving = hit
             return
         if self.placing and self.image_rect().contains(pos):
             fraction = self._to_image(pos)
@@ -257,7 +293,13 @@ class ImageViewer(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
-        if self._drag == "split":
+        if self._drag == "local":
+            fraction = self._to_image(pos)
+            x, y = min(1.0, max(0.0, fraction.x())), min(1.0, max(0.0, fraction.y()))
+            self._locals[self._moving].update(x=x, y=y)
+            self.localMoved.emit(self._moving, x, y, False)
+            self.update()
+        elif self._drag == "split":
             rect = self.image_rect()
             self.split = min(1.0, max(0.0, (pos.x() - rect.x()) / max(1.0, rect.width())))
             self.splitChanged.emit(self.split)
@@ -274,7 +316,11 @@ class ImageViewer(QWidget):
             self.setCursor(Qt.CursorShape.ArrowCursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag == "local" and 0 <= self._moving < len(self._locals):
+            item = self._locals[self._moving]
+            self.localMoved.emit(self._moving, item["x"], item["y"], True)
         self._drag = None
+        self._moving = -1
         self.setCursor(Qt.CursorShape.CrossCursor if self.placing else Qt.CursorShape.ArrowCursor)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802

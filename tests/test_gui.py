@@ -213,6 +213,20 @@ def test_control_point_adjusts_around_the_click(opened, qtbot):
     near = delta[int(0.15 * h):int(0.25 * h), int(0.45 * w):int(0.55 * w)]
     far = delta[int(0.85 * h):, :int(0.1 * w)]
     assert near.mean() > 0.03 and abs(far.mean()) < 0.01
+    # drag the point's handle to the lower right: it moves, as one undo step
+    steps = 3
+    start = QPoint(int(rect.x() + 0.5 * rect.width()), int(rect.y() + 0.2 * rect.height()))
+    end = QPoint(int(rect.x() + 0.7 * rect.width()), int(rect.y() + 0.6 * rect.height()))
+    qtbot.mousePress(win.viewer, Qt.MouseButton.LeftButton, pos=start)
+    for k in range(1, steps + 1):
+        qtbot.mouseMove(win.viewer, start + (end - start) * (k / steps))
+    qtbot.mouseRelease(win.viewer, Qt.MouseButton.LeftButton, pos=end)
+    point = win.params.local[0]
+    assert point["x"] == pytest.approx(0.7, abs=0.01) and point["y"] == pytest.approx(0.6, abs=0.01)
+    assert win.history.undo_label() == "move Point 1"
+    win.undo()
+    assert win.params.local[0]["x"] == pytest.approx(0.5, abs=0.01)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
     win.remove_point(0)
     assert win.params.local == []
 
