@@ -29,4 +29,12 @@ if [ -z "$chosen" ]; then
 fi
 echo "gpu_check: using $chosen"
 cd "$ROOT"
-exec "$chosen" "$ROOT/bench/gpu_check.py" "$@"
+status=0
+"$chosen" "$ROOT/bench/gpu_check.py" "$@" || status=$?
+# The video path on the same device (needs PyAV and mediapipe in that Python).
+if "$chosen" -c "import av, mediapipe" 2>/dev/null; then
+    "$chosen" "$ROOT/bench/gpu_video.py" --seconds "${GPU_VIDEO_SECONDS:-4}" || status=$?
+else
+    echo "gpu_check: video part skipped: this Python lacks PyAV or mediapipe"
+fi
+exit $status
