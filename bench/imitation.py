@@ -162,7 +162,7 @@ def main() -> int:
         f"({report['prepared']} pair prepared; target <= 10 s)")
 
     # --- mixed portfolio: two public looks, learned together, held-out edits assigned to looks
-    from silverprint.learn.learner import assign_looks, looks
+    from silverprint.learn.learner import assign_looks, look_proxies, looks
 
     a, b = MIXED
     names_a = sorted(p.stem for p in (DATA / a / "originals").glob("*.jpg"))
@@ -175,11 +175,10 @@ def main() -> int:
     else:
         truth = np.array([0 if i.pair.name.startswith("A-") else 1 for i in train_items])
         agree = max(np.mean(labels == truth), np.mean(labels != truth))
-        groups = [[train_items[i] for i in range(len(train_items)) if labels[i] == j] for j in (0, 1)]
-        fits = [learn_items(g, components="global") for g in groups]
         look_of_a = 0 if np.mean(labels[truth == 0] == 0) >= 0.5 else 1
         test_items = items_of(a, test_a, "A-") + items_of(b, test_a, "B-")
-        assigned = np.array(assign_looks(test_items, fits))
+        proxies = look_proxies(fitted.states, labels)
+        assigned = np.array(assign_looks(test_items, fitted.learned.params, proxies))
         expected = np.array([look_of_a if i.pair.name.startswith("A-") else 1 - look_of_a for i in test_items])
         log(f"mixed portfolio {a} + {b}: two looks found (separation {separation:.2f}, training pairs "
             f"grouped {100 * agree:.0f} % right); held-out edits assigned to the right look: "

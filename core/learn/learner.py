@@ -292,8 +292,10 @@ def learn_portfolio(portfolio: str | Path, name: str, *, split_looks: bool = Fal
         if labels is not None:
             groups = [[train[i] for i in range(len(train)) if labels[i] == j] for j in (0, 1)]
             report["looks"]["groups"] = groups
+            proxies = look_proxies(fitted.states, labels)
             if split_looks:
-                styles = _split_styles(name, gathered, groups, test, components, progress)
+                styles = _split_styles(name, gathered, groups, test, components, progress,
+                                       fitted.learned.params, proxies)
         report["styles"] = []
         for style_name, train_items, test_items, fitted_k in styles:
             entry = _finish_style(style_name, train_items, test_items, fitted_k, gathered, evaluate,
@@ -303,32 +305,33 @@ def learn_portfolio(portfolio: str | Path, name: str, *, split_looks: bool = Fal
         return report
 
 
-def _split_styles(name, gathered: Gathered, groups, test, components, progress):
+def _split_styles(name, gathered: Gathered, groups, test, components, progress, base, proxies):
     """One style per look; held-out pairs go to the look whose proxy their own fit is nearest."""
     out = []
     fits = []
     for j, group in enumerate(groups):
         fits.append(learn_items([gathered.items[n] for n in group], components=components, progress=progress))
-    assigned = assign_looks([gathered.items[n] for n in test], fits)
+    assigned = assign_looks([gathered.items[n] for n in test], base, proxies)
     for j, group in enumerate(groups):
         test_j = [gathered.items[n] for n, a in zip(test, assigned) if a == j]
         out.append((f"{name}-{j + 1}", [gathered.items[n] for n in group], test_j, fits[j]))
     return out
 
 
-def assign_looks(items: list[Item], fits: list[Fitted]) -> list[int]:
-    """For each pair (with its edit), the look that reproduces the edit best after a short own fit
-    from each look's base: the look proxy whose neighbourhood the pair's own sliders fall in."""
-    out = []
+def look_proxies(states: list[model.PairState], labels: np.ndarray) -> np.ndarray:
+    """One proxy per look: the mean signature of its pairs' own fits (relative to the shared base)."""
+    x = signature(np.array([s.delta for s in states]))
+    return np.array([x[labels == j].mean(0) for j in range(int(labels.max()) + 1)])
+
+
+def assign_looks(items: list[Item], base, proxies: np.ndarray) -> list[int]:
+    """For each pair (with its edit): fit its own sliders from the shared base, as the training
+    pairs were, and take the look whose proxy is nearest."""
+    states = [model.PairState(item.data) for item in items]
     with fit.single_thread():
-        for item in items:
-            errors = []
-            for f in fits:
-                state = model.PairState(item.data)
-                model.fit_pairs([state], f.learned.params, steps=20)
-                errors.append(state.residual)
-            out.append(int(np.argmin(errors)))
-    return out
+        model.fit_pairs(states, base)
+    x = signature(np.array([s.delta for s in states]))
+    return [int(np.argmin(((proxies - v) ** 2).sum(1))) for v in x]
 
 
 def _store_fit(index: PortfolioIndex, gathered: Gathered, state: model.PairState) -> None:
