@@ -30,6 +30,7 @@ FACE_FULL_CONFIDENCE = 0.5
 TILE_FACE_CONFIDENCE = 0.6
 POSE_VISIBILITY = 0.5
 MIN_SEGMENT_FRACTION = 0.002  # below this the segmenter saw nobody; skip the detectors' tiles
+SKIN_SIGMAS = 1.5  # how far (in face-skin standard deviations) body skin may stray in chroma
 FACE_SEGMENT_COVER = 0.5  # a face must lie on the person segment (half its box) to count
 
 
@@ -334,7 +335,7 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
     inv = np.linalg.inv(cov)
     d2 = (diff[..., 0] ** 2 * inv[0, 0] + 2 * diff[..., 0] * diff[..., 1] * inv[0, 1]
           + diff[..., 1] ** 2 * inv[1, 1])
-    colour_like = np.exp(-0.5 * d2 / 2.0 ** 2)  # within ~2 sigma (doubled) of the face chroma
+    colour_like = np.exp(-0.5 * d2 / SKIN_SIGMAS ** 2)  # within a few sigma of the face chroma
     light_like = np.exp(-0.5 * ((light - l_mean) / (2.0 * l_std)) ** 2)
     body_skin = person * colour_like * light_like
     return np.maximum(face_mask, body_skin).astype(np.float32)
