@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from silverprint.params import Slider
 
-from . import theme
 from .qt import (QColor, QDoubleSpinBox, QHBoxLayout, QLabel, QMouseEvent, QSlider, QSizePolicy,
                  QToolButton, QWidget, Qt, pyqtSignal)
 

@@ -22,10 +22,10 @@ import pytest  # noqa: E402
 pytest.importorskip("PyQt6", reason="the companion needs PyQt6 (pip install silverprint[gui])")
 pytest.importorskip("pytestqt", reason="GUI tests need pytest-qt")
 
-from silverprint.params import SEMANTIC_REGIONS, Params  # noqa: E402
+from silverprint.params import SEMANTIC_REGIONS  # noqa: E402
 
 from silverprint_gui.history import History  # noqa: E402
-from silverprint_gui.taskman import LatestOnly, taskman  # noqa: E402
+from silverprint_gui.taskman import LatestOnly  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not DATA.is_dir():
