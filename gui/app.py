@@ -280,8 +280,7 @@ class MainWindow(QMainWindow):
         self.viewer.set_images(to_qimage(doc.before), None)
         self.viewer.fit()
         self.status_zoom.setText(f"Fit ({self.viewer.scale():.0%})")
-        w, h = doc.size
-        self.info.setText(f"{doc.name}  ·  {w}×{h}  ·  {doc.bit_depth}-bit")
+        self._show_info()
         self.setWindowTitle(f"{doc.name} — Silverprint")
         self.gallery.refresh(doc)
         self.regions.set_coverage(document.region_coverage(doc))
@@ -297,9 +296,14 @@ class MainWindow(QMainWindow):
             return
         doc = self.doc
 
-        def done(base: Params) -> None:
+        def decode() -> tuple[Params, dict[str, float]]:
+            return document.style_params(doc, name), document.subject_reading(doc, name)
+
+        def done(result: tuple[Params, dict[str, float]]) -> None:
+            base, reading = result
             if doc is not self.doc:
                 return
+            self._show_info(reading)
             self.base = base
             self.params = base.copy()
             if record:
@@ -310,7 +314,18 @@ class MainWindow(QMainWindow):
             self.styleApplied.emit(name)
             self.show_status(f"Style {name}")
 
-        Op(self, lambda: document.style_params(doc, name)).success(done).run_in_background()
+        Op(self, decode).success(done).run_in_background()
+
+    def _show_info(self, reading: dict[str, float] | None = None) -> None:
+        """File facts, and which of the style's subjects this photo reads as (when it has any)."""
+        if self.doc is None:
+            return
+        w, h = self.doc.size
+        text = f"{self.doc.name}  ·  {w}×{h}  ·  {self.doc.bit_depth}-bit"
+        strong = sorted(((v, k) for k, v in (reading or {}).items() if v >= 0.15), reverse=True)[:2]
+        if strong:
+            text += "  ·  reads as " + ", ".join(f"{k} {v:.0%}" for v, k in strong)
+        self.info.setText(text)
 
     # ------------------------------------------------------------------------------------------
     # editing

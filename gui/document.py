@@ -129,6 +129,19 @@ def style_params(doc: Document, style: Any) -> Params:
     return pipeline.params_for(pipeline.resolve_style(style), doc.analysis)
 
 
+def subject_reading(doc: Document, style: Any) -> dict[str, float]:
+    """How ``style`` reads this photo: its soft weights over the style's subjects (portrait,
+    landscape, …), the reason its sliders differ from photo to photo. Empty for a plain style."""
+    from silverprint import pipeline
+    from silverprint.styles import assign
+
+    resolved = pipeline.resolve_style(style)
+    if not resolved.subjects:
+        return {}
+    weights = assign(resolved, doc.analysis.descriptors)
+    return {name: w for name, w in weights.items() if name in resolved.subjects}
+
+
 def list_styles() -> list[Any]:
     """Built-in and user styles (unreadable user files are skipped, not fatal)."""
     from silverprint.styles import list_styles as _list
