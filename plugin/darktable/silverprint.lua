@@ -339,15 +339,17 @@ local function current_style()
   return pref("style", "")
 end
 
-local function store(storage, image, format, filename, number, total, high_quality, extra_data)
-  dt.print(string.format(_("Silverprint: converting image %d/%d"), number, total))
-  convert_image(image, filename, current_style())
-  os.remove(filename)
-end
+local READABLE = {tif = true, tiff = true, png = true, jpg = true, jpeg = true, webp = true}
 
-local function supported(storage, format)
-  local ext = tostring(format.extension):lower()
-  return ext == "tif" or ext == "tiff" or ext == "png" or ext == "jpg" or ext == "jpeg"
+local function store(storage, image, format, filename, number, total, high_quality, extra_data)
+  local ext = tostring(filename):match("%.([^./]+)$") or ""
+  if not READABLE[ext:lower()] then
+    tell(string.format(_("Silverprint: choose TIFF, PNG, JPEG or WebP as the export format (not %s)"), ext))
+  else
+    dt.print(string.format(_("Silverprint: converting image %d/%d"), number, total))
+    convert_image(image, filename, current_style())
+  end
+  os.remove(filename)
 end
 
 local function convert_selected()
@@ -415,12 +417,28 @@ end
 
 local function register_storage()
   if sp.storage_registered then return end
-  dt.register_storage(STORAGE_ID, _("Silverprint B&W"), store, nil, supported, nil, storage_widget())
+  -- no `supported` callback: `store` tells the user when the chosen format is one Silverprint
+  -- cannot read
+  dt.register_storage(STORAGE_ID, _("Silverprint B&W"), store, nil, nil, nil, storage_widget())
   sp.storage_registered = true
 end
 
-install_gui()
-register_storage()
+-- With the GUI, register once lighttable is up (as lua-scripts' ext_editor installs its lib).
+local function install_all()
+  register_storage()
+  install_gui()
+end
+
+if not has_gui or dt.gui.current_view().id == "lighttable" then
+  install_all()
+else
+  dt.register_event(MODULE_NAME, "view-changed", function(event, old_view, new_view)
+    if new_view.id == "lighttable" and not sp.storage_registered then
+      install_all()
+    end
+  end)
+  sp.event_registered = true
+end
 
 local function destroy()
   if sp.storage_registered then
