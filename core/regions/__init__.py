@@ -7,14 +7,16 @@ Public API (docs/ARCHITECTURE.md):
 - `analysis_image(rgb)`: the photo at the analysis size.
 - `local_masks(local, rgb_small) -> (L, h, w)`: graduated / radial / control-point masks;
   `local_masks_torch` is the differentiable twin (same formulas as the renderer's).
-- `guided_filter` / `guided_upsample`: the edge-aware filter the masks are refined with.
+- `confident_guided_upsample` (what the masks are refined with), `guided_filter`,
+  `guided_upsample`: edge-aware guided filters (numpy + OpenCV box filters).
 
 Heavy dependencies (mediapipe, torch) are imported on first use only.
 """
 from .analysis import ANALYSIS_SIZE, RegionMasks, analysis_image, compute_regions
-from .guided import guided_filter, guided_upsample
+from .guided import confident_guided_upsample, guided_filter, guided_upsample
 from .local import local_mask, local_masks, local_masks_torch
 from .people import Face
 
-__all__ = ["ANALYSIS_SIZE", "Face", "RegionMasks", "analysis_image", "compute_regions", "guided_filter",
-           "guided_upsample", "local_mask", "local_masks", "local_masks_torch"]
+__all__ = ["ANALYSIS_SIZE", "Face", "RegionMasks", "analysis_image", "compute_regions",
+           "confident_guided_upsample", "guided_filter", "guided_upsample", "local_mask", "local_masks",
+           "local_masks_torch"]
