@@ -7,6 +7,7 @@ result comes back on the UI thread and is painted. Undo steps are recorded when 
 """
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         self.regions.addLocalRequested.connect(self.add_local)
         self.finish = GlobalPanel()
         self.finish.sliderChanged.connect(self.on_slider)
+        self.finish.curveChanged.connect(self.on_curve)
         self.finish.resetRequested.connect(self.reset_region)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.regions, "Regions")
@@ -341,9 +343,16 @@ class MainWindow(QMainWindow):
             self.history.push(self.params.copy(), f"{self.regions.label_for(region)} {name}")
             self._update_actions()
 
+    def on_curve(self, values: list, final: bool) -> None:
+        self.params.set("global.curve", values)
+        self.request_render(fast=not final)
+        if final:
+            self.history.push(self.params.copy(), "tone curve")
+            self._update_actions()
+
     def reset_region(self, region: str) -> None:
         if region == "global":
-            self.params.global_ = dict(self.base.global_)
+            self.params.global_ = copy.deepcopy(self.base.global_)
             label = "reset finishing"
         elif region.startswith("local"):
             # tone and colour back to neutral; the shape and position stay where the user put them

@@ -268,15 +268,23 @@ class GlobalPanel(QWidget):
     """Base mix, grain, vignette and split toning: sliders that act on the whole frame."""
 
     sliderChanged = pyqtSignal(str, float, bool)
+    curveChanged = pyqtSignal(list, bool)
     resetRequested = pyqtSignal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from .curve import CurveEditor
+
         inner = QWidget()
         inner.setObjectName("Panel")
         column = QVBoxLayout(inner)
         column.setContentsMargins(14, 6, 12, 12)
         column.setSpacing(2)
+        column.addWidget(section_title("Tone curve"))
+        self.curve = CurveEditor()
+        self.curve.setFixedHeight(230)
+        self.curve.curveChanged.connect(self.curveChanged)
+        column.addWidget(self.curve)
         self.rows: dict[str, SliderRow] = {}
         for title, names in GLOBAL_SECTIONS.items():
             column.addWidget(section_title(title))
@@ -297,6 +305,7 @@ class GlobalPanel(QWidget):
         outer.addWidget(_scrolling(inner))
 
     def show_params(self, params: Params, base: Params) -> None:
+        self.curve.set_curve(params.global_["curve"], base.global_["curve"])
         for name, row in self.rows.items():
             row.set_base(float(base.global_[name]))
             row.set_value(float(params.global_[name]))

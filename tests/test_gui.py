@@ -259,6 +259,35 @@ def test_graduated_filter_darkens_from_the_top(opened, qtbot):
 
 
 @needs_data
+def test_tone_curve_drag_brightens_the_mid_tones(opened, qtbot):
+    from silverprint_gui.qt import QPoint, Qt
+
+    win = opened
+    win.tabs.setCurrentWidget(win.finish)
+    curve = win.finish.curve
+    qtbot.waitUntil(curve.isVisible, timeout=5_000)
+    before = _luma(np.array(win.last_preview, copy=True))
+    start_value = win.params.global_["curve"][8]
+    knot = curve._knot_pos(8)
+    area = curve._area()
+    target = QPoint(int(knot.x()), int(knot.y() - 0.1 * area.height()))
+    qtbot.mousePress(curve, Qt.MouseButton.LeftButton, pos=QPoint(int(knot.x()), int(knot.y())))
+    qtbot.mouseMove(curve, target)
+    with qtbot.waitSignal(win.previewUpdated, timeout=60_000):
+        qtbot.mouseRelease(curve, Qt.MouseButton.LeftButton, pos=target)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+    after = _luma(np.array(win.last_preview, copy=True))
+    assert win.params.global_["curve"][8] == pytest.approx(start_value + 0.1, abs=0.02)
+    assert win.history.undo_label() == "tone curve"
+    mid = (before > 0.35) & (before < 0.65)
+    assert (after - before)[mid].mean() > 0.03
+    qtbot.mouseDClick(curve, Qt.MouseButton.LeftButton, pos=target)  # back to the style's curve
+    assert win.params.global_["curve"] == win.base.global_["curve"]
+    win.tabs.setCurrentWidget(win.regions)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+
+
+@needs_data
 def test_gallery_thumbnails_and_one_click_apply(opened, qtbot):
     win = opened
     gallery = win.gallery
