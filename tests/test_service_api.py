@@ -133,12 +133,12 @@ def test_companion_applies_its_own_result_image(service, photo_path):
     waiter = threading.Thread(target=wait_like_a_plugin)
     waiter.start()
     time.sleep(0.5)
-    companion.apply(session["id"], buffer.getvalue(), style="my edit")
+    companion.apply(session["id"], buffer.getvalue(), style="my édit")  # any label, even non-ASCII
     waiter.join()
     assert answered["state"] == "applied" and answered["seconds"] < 3  # the long-poll woke at once
     result = decode(plugin.session_result(session["id"]))
     assert result.dtype == np.uint16 and np.array_equal(result, grey)  # TIFF16, grey, pixel exact
-    assert plugin.session(session["id"])["style"] == "my edit"
+    assert plugin.session(session["id"])["style"] == "my édit"
     plugin.delete_session(session["id"])
 
 

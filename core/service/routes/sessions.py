@@ -152,7 +152,7 @@ async def result(sid: SessionId, store: SessionsDep) -> Response:
         raise HTTPException(409, f"session is {session.state}, there is no result"
                                  + (f": {session.message}" if session.message else ""))
     return image_response(session.result, session.format, delete=False,
-                          headers={"X-Silverprint-Style": session.style or ""})
+                          headers={"X-Silverprint-Style": (session.style or "").encode("ascii", "replace").decode()})
 
 
 @router.post("/{sid}/apply", response_model=SessionPublic, openapi_extra=OPTIONAL_IMAGE_BODY,
