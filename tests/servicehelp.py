@@ -21,6 +21,14 @@ from typing import Iterator
 SILVERPRINT = Path(sys.executable).with_name("silverprint")
 
 
+def silverprint_command() -> list[str]:
+    """The CLI: the installed console script, else this Python running `silverprint.cli` (a checkout
+    imported through PYTHONPATH, as on a lent GPU machine)."""
+    if SILVERPRINT.exists():
+        return [str(SILVERPRINT)]
+    return [sys.executable, "-c", "import sys; from silverprint.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
 @dataclass
 class Service:
     url: str
@@ -61,7 +69,7 @@ def running_service(home: Path, extra_env: dict[str, str] | None = None, *,
     home.mkdir(parents=True, exist_ok=True)
     log = home / "serve.log"
     with open(log, "wb") as log_handle:
-        proc = subprocess.Popen([str(SILVERPRINT), "serve", "--port", "0", *args],
+        proc = subprocess.Popen([*silverprint_command(), "serve", "--port", "0", *args],
                                 stdout=subprocess.PIPE, stderr=log_handle,
                                 env=clean_env(home, extra_env), start_new_session=True)
     try:
