@@ -1,7 +1,8 @@
 """Portfolio learning jobs: started over HTTP, run one at a time in a worker thread, polled for progress.
 
-The learner (`silverprint.learn`) reports progress through a callback ``progress(fraction, stage)``;
-the job copies it into fields the route reads. Cancelling sets a flag that the next progress call
+The learner (`silverprint.learn.learner.learn_portfolio`) reports progress through a callback
+``progress(stage, i, n)``; the job turns it into one overall fraction (stages weighted by their
+usual share of the time) that the route reads. Cancelling sets a flag that the next progress call
 turns into `JobCancelled`, so the learner stops at a safe point (it writes its style atomically).
 """
 from __future__ import annotations
@@ -20,6 +21,12 @@ from ..errors import BadInputError, SilverprintError
 
 class JobCancelled(SilverprintError):
     """Raised inside the learner's progress callback once the job has been cancelled."""
+
+
+#: Where each learner stage sits in the overall progress bar (its usual share of the time).
+STAGES: dict[str, tuple[float, float]] = {
+    "prepare": (0.0, 0.25), "fit style": (0.25, 0.6), "fit pairs": (0.6, 0.85), "evaluate": (0.85, 1.0),
+}
 
 
 @dataclass
@@ -41,24 +48,24 @@ class Job:
                 "stage": self.stage, "message": self.message, "result": self.result,
                 "created": self.created, "updated": self.updated}
 
-    def report(self, fraction: float, stage: str = "") -> None:
-        """The progress callback handed to the learner."""
+    def report(self, stage: str, i: float = 0, n: float = 0) -> None:
+        """The progress callback handed to the learner: ``(stage, i, n)``, i of n done in that stage."""
         if self.cancel.is_set():
             raise JobCancelled("cancelled")
-        self.progress = min(1.0, max(self.progress, float(fraction)))
-        if stage:
-            self.stage = stage
+        start, end = STAGES.get(stage, (self.progress, self.progress))
+        within = min(1.0, max(0.0, i / n)) if n else 0.0
+        self.progress = min(1.0, max(self.progress, start + (end - start) * within))
+        self.stage = f"{stage} {int(i)}/{int(n)}" if n else stage
         self.updated = time.time()
 
 
 def _default_learner() -> Callable[..., Any]:
     """The learner's public entry point, ``learn_portfolio(portfolio, name, progress=...)``."""
-    from .. import learn
-
-    fn = getattr(learn, "learn_portfolio", None)
-    if fn is None:
-        raise SilverprintError("learning is not available in this build of silverprint")
-    return fn
+    try:
+        from ..learn.learner import learn_portfolio
+    except ImportError:
+        raise SilverprintError("learning is not available in this build of silverprint") from None
+    return learn_portfolio
 
 
 def _jsonable(value: Any) -> Any:
