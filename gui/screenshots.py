@@ -3,12 +3,14 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m silverprint_gui.screenshots docs/
 
 Writes ``screenshot-main.png`` (gallery + split before/after), ``screenshot-regions.png`` (region
-panel with the sky mask overlay and a control point), ``screenshot-portfolio.png`` (a style learned
+panel with the sky mask overlay), ``screenshot-point.png`` (a graduated filter and a control point),
+``screenshot-finish.png`` (tone curve, grain, vignette), ``screenshot-portfolio.png`` (a style learned
 from a few pairs, with its held-out PSNR) and ``screenshot-bridge.png`` (a GIMP session waiting for
 Apply). Uses a temporary Silverprint home so the user's styles are untouched.
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -89,6 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     window.regions.rows["structure"].value_box.setValue(35)
     wait(until=lambda: not window._renderer.busy)
     shot("point")
+
+    # finishing: a gentle S curve, a little grain and a dark vignette
+    window.tabs.setCurrentWidget(window.finish)
+    curve = list(window.params.global_["curve"])
+    s_curve = [min(1.0, max(0.0, v - 0.04 * math.sin(2 * math.pi * i / 16))) for i, v in enumerate(curve)]
+    window.on_curve(s_curve, True)
+    window.finish.show_params(window.params, window.base)
+    window.finish.rows["grain"].value_box.setValue(18)
+    window.finish.rows["vignette"].value_box.setValue(-35)
+    wait(until=lambda: not window._renderer.busy)
+    shot("finish")
+    window.tabs.setCurrentWidget(window.regions)
 
     # portfolio: learn from a few pairs of one style
     if window.portfolio is not None:
