@@ -34,7 +34,7 @@ SAMPLES_PER_PAIR = 6000
 LOCAL_SAMPLES_PER_PAIR = 3000
 TONE_STEPS = 150
 POLISH_ITERATIONS = 60
-LOCAL_STEPS = 80
+LOCAL_STEPS = 160
 #: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
 FIT_VERSION = 4
 MIX_NAMES = ("mix_red", "mix_green", "mix_blue")

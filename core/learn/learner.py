@@ -367,7 +367,7 @@ def _warm_start(name: str):
 
 
 WARM_TONE_STEPS = 40
-WARM_LOCAL_STEPS = 25
+WARM_LOCAL_STEPS = 40
 
 
 def _finish_style(name, train_items, test_items, fitted: Fitted, gathered, evaluate, save, progress,
