@@ -285,7 +285,10 @@ class MainWindow(QMainWindow):
         self._show_info()
         self.setWindowTitle(f"{doc.name} — Silverprint")
         self.gallery.refresh(doc)
-        self.regions.set_coverage(document.region_coverage(doc))
+        coverage = document.region_coverage(doc)
+        self.regions.set_coverage(coverage)
+        if coverage.get(self.regions.region, 1.0) < 0.005:  # e.g. "sky" on an indoor portrait
+            self.regions.select(max(coverage, key=coverage.get))
         self.apply_style(style or self.style_name, record=False)
         self.documentOpened.emit()
 
