@@ -31,7 +31,12 @@ TILE_FACE_CONFIDENCE = 0.6
 POSE_VISIBILITY = 0.5
 MIN_SEGMENT_FRACTION = 0.002  # below this the segmenter saw nobody; skip the detectors' tiles
 SKIN_SIGMAS = 1.5  # how far (in face-skin standard deviations) body skin may stray in chroma
-FACE_SEGMENT_COVER = 0.5  # a face must lie on the person segment (half its box) to count
+FACE_SEGMENT_COVER = 0.5
+LEFTOVER_MIN = 0.01  # unexplained person mask (fraction of frame) that triggers a finer face search
+LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
+LEFTOVER_TILE_MIN = 0.05  # a tile is searched when this share of it is unexplained person mask
+MAX_CROPS = 8  # people re-segmented on their own crop (each ~5 ms)
+CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented  # a face must lie on the person segment (half its box) to count
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,13 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         segment = np.zeros((h, w), np.float32) if segment is None else segment.astype(np.float32)
         someone = float((segment > 0.5).mean()) >= MIN_SEGMENT_FRACTION
         faces = _confirmed(_detect_faces(models, u8, tiles=someone), segment)
+        if faces:
+            frame_segment = segment
+            segment = _segment_per_person(models, u8, frame_segment, faces)
+            more = _faces_in_leftover(models, u8, frame_segment, segment, faces)
+            if more:
+                faces = faces + more
+                segment = _segment_per_person(models, u8, frame_segment, faces)
         # The pose model (the slowest, ~30 ms) is needed only to vouch for a person the segmenter
         # sees but whose face is not visible (a back, a profile far away).
         pose = models.quietly("pose", u8) if someone and not faces else None
@@ -191,6 +203,66 @@ def _detect_faces(models: _Models, u8: np.ndarray, tiles: bool) -> list[Face]:
                 crop = np.ascontiguousarray(u8[y0:y0 + th, x0:x0 + tw])
                 found += _faces_in(models.face_tiles, crop, x0, y0, (h, w))
     return _suppress(found)
+
+
+def _faces_in_leftover(models: _Models, u8: np.ndarray, frame_segment: np.ndarray,
+                       segment: np.ndarray, faces: list[Face]) -> list[Face]:
+    """Small faces in the part of the frame-level person mask no confirmed person explains.
+
+    In a group shot the frame-level detectors find only the largest, frontal faces; the others
+    are a few pixels tall at the detectors' input size. Where the segmenter still sees a person
+    but no found face accounts for it, tiles of `LEFTOVER_TILE` of the long side (so a face of
+    ~12 px fills the short-range model's input well) are searched again; only tiles that overlap
+    the unexplained mask are run, so portraits and single subjects cost nothing extra.
+    """
+    h, w = segment.shape
+    explained = cv2.dilate((segment > 0.5).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    leftover = (frame_segment > 0.5) & ~explained
+    if leftover.mean() < LEFTOVER_MIN:
+        return []
+    size = max(32, int(LEFTOVER_TILE * max(h, w)))
+    step = size // 2
+    found: list[Face] = []
+    integral = cv2.integral(leftover.astype(np.uint8))
+    for y0 in range(0, max(1, h - step), step):
+        for x0 in range(0, max(1, w - step), step):
+            y1, x1 = min(h, y0 + size), min(w, x0 + size)
+            count = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+            if count < LEFTOVER_TILE_MIN * (y1 - y0) * (x1 - x0):
+                continue
+            found += _faces_in(models.face_short, np.ascontiguousarray(u8[y0:y1, x0:x1]), x0, y0, (h, w))
+    new = [f for f in _confirmed(_suppress(found), frame_segment)
+           if all(_iou(f.box, g.box) < 0.3 for g in faces)]
+    return new
+
+
+def _segment_per_person(models: _Models, u8: np.ndarray, segment: np.ndarray,
+                        faces: list[Face]) -> np.ndarray:
+    """The selfie segmenter re-run on each confirmed person's body box (up to `MAX_CROPS`).
+
+    Why: at frame scale the segmenter (a 256 px input) merges small people with what they sit on
+    or hold (a raft, a bench, a sofa); on a crop centred on one person it separates the person
+    from such objects far better. Inside the crops their verdict replaces the frame-level one
+    (the mean over overlapping crops: one crop that merges a person with the raft below is
+    outvoted by its neighbours); outside, the frame-level mask stays. A crop that is
+    nearly the whole frame (a portrait) is not re-run.
+    """
+    h, w = segment.shape
+    out = segment.copy()
+    votes = np.zeros((h, w), np.float32)
+    crops = np.zeros((h, w), np.float32)
+    for face in sorted(faces, key=lambda f: -f.score)[:MAX_CROPS]:
+        x0, y0, x1, y1 = _body_box(face, h, w)
+        if (x1 - x0) * (y1 - y0) >= CROP_WHOLE_FRAME * h * w or x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
+        if mask is None:
+            continue
+        crops[y0:y1, x0:x1] += mask.astype(np.float32)
+        votes[y0:y1, x0:x1] += 1
+    inside = votes > 0
+    out[inside] = crops[inside] / votes[inside]
+    return out
 
 
 def _confirmed(faces: list[Face], segment: np.ndarray, cover: float = FACE_SEGMENT_COVER) -> list[Face]:
