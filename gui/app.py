@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.overlay_on = False
         self.last_preview: Any = None
         self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._render_failed)
+        self._last_final: tuple[str, float] = ("", 0.0)
 
         self._build_actions()
         self._build_layout()
@@ -343,7 +344,11 @@ class MainWindow(QMainWindow):
         self.request_render(fast=not final)
         if final:
             region, name = key.split(".", 1)
-            self.history.push(self.params.copy(), f"{self.regions.label_for(region)} {name}")
+            now = time.monotonic()
+            # repeated steps of one slider within a moment (arrow key held) are one undo step
+            merge = key == self._last_final[0] and now - self._last_final[1] < 1.0
+            self._last_final = (key, now)
+            self.history.push(self.params.copy(), f"{self.regions.label_for(region)} {name}", merge=merge)
             self._update_actions()
 
     def on_curve(self, values: list, final: bool) -> None:

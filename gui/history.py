@@ -29,7 +29,13 @@ class History(Generic[T]):
     def current(self) -> T:
         return self._entries[self._index].state
 
-    def push(self, state: T, label: str) -> None:
+    def push(self, state: T, label: str, *, merge: bool = False) -> None:
+        """Record ``state``; with ``merge``, replace the newest entry if it has the same label
+        (a key held down on a slider is one undo step, not forty)."""
+        if merge and self._index == len(self._entries) - 1 and self._index > 0 \
+                and self._entries[self._index].label == label:
+            self._entries[self._index] = _Entry(label, state)
+            return
         del self._entries[self._index + 1:]
         self._entries.append(_Entry(label, state))
         if len(self._entries) > self._limit:

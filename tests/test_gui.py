@@ -144,6 +144,8 @@ def test_slider_drag_coalesces_and_is_one_undo_step(opened, qtbot):
 
 @needs_data
 def test_reset_slider_and_region_return_to_the_style_values(opened, qtbot):
+    from silverprint_gui.qt import Qt
+
     win = opened
     win.regions.select("sky")
     base = win.base.regions["sky"]
@@ -154,6 +156,16 @@ def test_reset_slider_and_region_return_to_the_style_values(opened, qtbot):
     assert win.params.regions["sky"]["shadows"] == base["shadows"]  # exactly the style's value
     assert win.params.regions["sky"]["blue"] == pytest.approx(base["blue"] - 30, abs=0.5)
     win.regions.reset_region.click()
+    assert win.params.regions["sky"] == base
+    # an arrow key held on a slider: many renders, one undo step
+    row = win.regions.rows["contrast"]
+    row.slider.setFocus()
+    depth = len(win.history._entries)
+    for _ in range(6):
+        qtbot.keyClick(row.slider, Qt.Key.Key_Right)
+    assert win.params.regions["sky"]["contrast"] > base["contrast"]
+    assert len(win.history._entries) == depth + 1
+    win.undo()
     assert win.params.regions["sky"] == base
     qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
 
@@ -494,6 +506,8 @@ def test_history_undo_redo_and_branching():
     history.push(5, "c")  # a new branch drops the redo of "b"
     assert not history.can_redo() and history.current == 5
     assert history.undo_label() == "c"
+    history.push(6, "c", merge=True)  # the same slider again at once: one step
+    assert history.current == 6 and history.undo() == 1
 
 
 def test_latest_only_runs_the_newest_request_and_drops_the_rest(qtbot):
