@@ -571,6 +571,22 @@ class MainWindow(QMainWindow):
 
 
 
+def _quit_on_signals(window: MainWindow) -> None:
+    """Close the window (stopping the hosted service, removing service.json) on SIGINT / SIGTERM.
+
+    Qt's event loop does not run Python signal handlers by itself: a short timer lets them in.
+    """
+    import signal
+
+    from .qt import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: window.close())
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``silverprint gui [FILE] [--device D] [--no-service]``."""
     import argparse
@@ -586,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     theme.apply_theme(app)
     window = MainWindow(host_service=not args.no_service, device=args.device)
     window.show()
+    _quit_on_signals(window)
     if args.file:
         window.open_path(args.file)
     code = app.exec()
