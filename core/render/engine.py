@@ -131,7 +131,7 @@ def prepare(t: RenderTensors, seed: int | None = None) -> Prepared:
     if _active(g("vignette")):
         vignette = (g("vignette"), g("vignette_midpoint"), g("vignette_feather"))
     grain = None
-    if _active(g("grain")):
+    if bool(g("grain").detach() > 0):  # noise is not something to learn from zero: only when switched on
         grain = (g("grain") / 100.0, float(g("grain_size").detach()))
     toning = None
     if t.toned:
