@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--style", required=True, help="style name or file")
     e.add_argument("--report", metavar="DIR", help="write an HTML report (images, metrics) here")
     e.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    e.add_argument("--curve", action="store_true",
+                   help="also learn from 3, 6 and 12 of the training pairs: the learning curve "
+                        "(printed, and plotted in the report)")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress")
     e.set_defaults(func=run_evaluate)
 
@@ -124,7 +127,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from ..learn.learner import evaluate_portfolio
 
     result = evaluate_portfolio(args.portfolio, args.style, report_dir=args.report,
-                                progress=progress_printer(args.quiet))
+                                progress=progress_printer(args.quiet), learning_curve=args.curve)
     if args.json:
         json.dump(result, sys.stdout, indent=2, default=float)
         sys.stdout.write("\n")
@@ -134,6 +137,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
           f"PSNR {s['psnr']:.2f} dB, SSIM {s['ssim']:.4f}, mean |dL*| {s['mae_lstar']:.2f}")
     for name, b in result["baselines"].items():
         print(f"  baseline {name:<10} PSNR {b['psnr']:.2f} dB, SSIM {b['ssim']:.4f}")
+    if result.get("learning_curve"):
+        print("  learning curve (held-out PSNR): " + ", ".join(
+            f"{'all ' if r.get('all') else ''}{r['pairs']} pairs {r['psnr']:.2f} dB" for r in result["learning_curve"]))
     for skip in result["skipped"]:
         print(f"  skipped {skip['path']}: {skip['reason']}")
     if result.get("report"):

@@ -398,11 +398,16 @@ def _finish_style(name, train_items, test_items, fitted: Fitted, gathered, evalu
     return entry
 
 
+#: Training-set sizes of the learning curve (plus "all": every training pair).
+CURVE_SIZES = (3, 6, 12)
+
+
 def evaluate_portfolio(portfolio: str | Path, style_name: str, *, report_dir: str | Path | None = None,
                        index_path: str | Path | None = None, progress: Progress | None = None,
-                       curve: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                       learning_curve: bool = False) -> dict[str, Any]:
     """Score a style on a portfolio: its held-out pairs when the style was learned here (the rest
-    train the global baseline), else the protocol's held-out half."""
+    train the global baseline), else the protocol's held-out half. ``learning_curve``: also learn
+    from the first 3, 6, 12 training pairs and score those styles on the same held-out pairs."""
     from ..styles import load_style
 
     style = load_style(style_name)
@@ -410,8 +415,8 @@ def evaluate_portfolio(portfolio: str | Path, style_name: str, *, report_dir: st
         gathered = gather(portfolio, index, progress=progress)
     names = sorted(gathered.items)
     held = [n for n in style.provenance.get("heldout_names", []) if n in gathered.items]
-    if held:
-        test, train = held, [n for n in names if n not in held]
+    if held:  # training pairs in the protocol's (permuted) order, so curves match `learn`'s
+        test, train = held, [n for n in split(names, len(names))[0] if n not in held]
     else:
         train, test = split(names)
     if not test:
@@ -422,6 +427,18 @@ def evaluate_portfolio(portfolio: str | Path, style_name: str, *, report_dir: st
     summary = summarise(scores)
     result = {"name": style.name, "portfolio": str(Path(portfolio).resolve()), **summary,
               "train": train, "test": test, "skipped": [s.as_dict() for s in gathered.skipped]}
+    curve = None
+    if learning_curve and train:
+        curve = []
+        for k in [k for k in CURVE_SIZES if k < len(train)]:
+            fitted = learn_items([gathered.items[n] for n in train[:k]])
+            trial = model.build_style(fitted.learned, f"{style.name}-{k}", description="learning curve",
+                                      provenance={"pairs": k})
+            s = summarise(evaluate_pairs(trial, [gathered.items[n].pair for n in test]))["style"]
+            curve.append({"style": style.name, "pairs": k, "psnr": s["psnr"], "ssim": s["ssim"]})
+        curve.append({"style": style.name, "pairs": len(train), "psnr": summary["style"]["psnr"],
+                      "ssim": summary["style"]["ssim"], "all": True})
+        result["learning_curve"] = curve
     if report_dir is not None:
         from .report import write_report
 
