@@ -81,9 +81,11 @@ def test_evaluate_writes_an_html_report(quick, capsys):
     assert main(["learn", str(folder), "--name", "rep", "-q"]) == 0
     capsys.readouterr()
     report_dir = quick / "report"
-    assert main(["evaluate", str(folder), "--style", "rep", "--report", str(report_dir), "--json", "-q"]) == 0
+    assert main(["evaluate", str(folder), "--style", "rep", "--report", str(report_dir), "--json", "--curve",
+                 "-q"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["style"]["n"] >= 1 and result["style"]["psnr"] > result["baselines"]["rec709"]["psnr"]
+    assert result["learning_curve"][-1]["all"] and (report_dir / "images" / "learning-curve.png").stat().st_size
     page = (report_dir / "index.html").read_text()
     assert "held-out" in page and "global_fit" in page
     assert len(list((report_dir / "images").glob("*-error.png"))) >= 3
