@@ -50,12 +50,23 @@ def install(service, config: Path) -> None:
                    check=True, env=service.env(), capture_output=True)
 
 
-def run_group(cmd: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
-    """Run in a process group and kill the whole group on timeout (darktable outlives xvfb-run)."""
+def run_group(cmd: list[str], env: dict, timeout: float, started: Path | None = None,
+              start_timeout: float = 40) -> subprocess.CompletedProcess:
+    """Run in a process group and kill the whole group on timeout (darktable outlives xvfb-run).
+
+    With ``started``, also give up when that file has not appeared within ``start_timeout`` s.
+    """
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
+    deadline = time.monotonic() + timeout
     try:
-        out, err = proc.communicate(timeout=timeout)
+        if started is not None:
+            start_deadline = time.monotonic() + start_timeout
+            while proc.poll() is None and not started.exists() and time.monotonic() < start_deadline:
+                time.sleep(0.25)
+            if proc.poll() is None and not started.exists():
+                raise subprocess.TimeoutExpired(cmd, start_timeout)
+        out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
@@ -138,6 +149,7 @@ local dt = require "darktable"
 local report = io.open("{work}/report.txt", "w")
 local function say(...) report:write(table.concat({{...}}, " "), "\\n") report:flush() end
 local function exists(p) local f = io.open(p, "rb") if f then f:close() return true end return false end
+say("started")
 local ok, err = pcall(function()
   local sp = require "silverprint/silverprint"   -- already loaded by luarc: the same module table
   local img = dt.database.import("{src}")
@@ -180,18 +192,25 @@ def test_darktable_gui_under_xvfb_imports_a_grouped_bw_image(service, tmp_path, 
     src = small_photo(photos / "kodim23.png", KODAK / "kodim23.png", (96, 64))
     script = work / "gui.lua"
     script.write_text(GUI_SCRIPT.format(src=src, work=work, how=how))
-    # The test script runs from luarc after the plug-in, as one Lua job. (Started concurrently with
-    # --luacmd instead, darktable 4.2 deadlocks at start-up about one run in three when the
-    # remembered export target is a Lua storage: two Lua jobs racing for its GTK wrapper.)
+    # The test script runs from luarc after the plug-in, as a user's scripts do.
     with open(config / "luarc", "a") as luarc:
         luarc.write(f'dofile("{script}")\n')
+    target = "silverprint" if how == "export" else "disk"
     cmd = [XVFB, "-a", DT_GUI, "--configdir", str(config), "--cachedir", str(cache), "--library", ":memory:",
-           "--conf", "plugins/lighttable/export/storage_name=silverprint",
+           "--conf", f"plugins/lighttable/export/storage_name={target}",
            "--conf", "plugins/lighttable/export/format_name=tiff",
            "--conf", "plugins/imageio/format/tiff/bpp=16",
            "--conf", "write_sidecar_files=never"]
-    run = run_group(cmd, service.env(), timeout=120)
-    report = (work / "report.txt").read_text() if (work / "report.txt").exists() else ""
+    # darktable 4.2 sometimes (about 1 start in 7 here) deadlocks before running any Lua script when
+    # its remembered export target is a Lua storage: the Lua job and darktable's Lua event thread
+    # wait on each other (seen with gdb; also with a minimal storage that is not ours). A start whose
+    # script has not begun within 40 s is therefore killed and tried once more.
+    report_file = work / "report.txt"
+    for attempt in range(2):
+        run = run_group(cmd, service.env(), timeout=120, started=report_file, start_timeout=40)
+        if report_file.exists():
+            break
+    report = report_file.read_text() if report_file.exists() else ""
     assert "done true" in report, report + run.stderr[-2000:]
     results = sorted(photos.glob("kodim23_silverprint-*.tif"))
     assert len(results) == 1, list(photos.iterdir())
