@@ -333,6 +333,17 @@ class TestLocal:
         assert float((neutral - out)[:, 25:].abs().max()) < 0.01  # the orange does not
 
 
+def global_look() -> Params:
+    """A typical built-in style: hue bands, tone, curve, structure and vignette, no locals/grain/toning
+    (the banded path finishes these bands without torch)."""
+    p = everything_on()
+    p.local = []
+    p.set("global.grain", 0)
+    p.set("global.tone_highlight_sat", 0)
+    p.set("global.tone_shadow_sat", 0)
+    return p
+
+
 class TestPaths:
     """`render_array` (banded, uint8/uint16/float) and `Preview` compute the same as `render`."""
 
@@ -340,7 +351,7 @@ class TestPaths:
     def photo(self):
         return kodak("kodim23", (384, 256))
 
-    @pytest.mark.parametrize("make_params", [Params, everything_on])
+    @pytest.mark.parametrize("make_params", [Params, global_look, everything_on])
     def test_render_array_equals_render(self, photo, make_params):
         params = make_params()
         masks = soft_masks(24, 36, seed=2)
@@ -369,7 +380,7 @@ class TestPaths:
         out = render_array(photo, masks, local, params, tile_pixels=30_000)
         assert np.abs(out - ref).max() <= 2 / 65535
 
-    @pytest.mark.parametrize("make_params", [Params, everything_on])
+    @pytest.mark.parametrize("make_params", [Params, global_look, everything_on])
     def test_preview_equals_render(self, photo, make_params):
         params = make_params()
         masks = soft_masks(24, 36, seed=5)

@@ -137,7 +137,7 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         fast = _FastBands(rgb, prep, mask_t, height, width, rows) if (dev.type == "cpu" if fast is None else fast) else None
         bands = [(start, min(height, start + rows)) for start in range(0, height, rows)]
         if fast is not None and not fast.torch_left:
-            fast.run_all(rgb, bands, mask_t, out)
+            fast.run_all(rgb, bands, mask_t, out, base_small)
             return out
         for start, stop in bands:
             ids = _active_regions(mask_t, height, start, stop)
@@ -185,10 +185,9 @@ class _FastBands:
             self.display_table3 = np.ascontiguousarray(np.repeat(self.display_table[None, :, None], 3, axis=2))
         self.tables = fastcpu.FastTables(prep, linear)
         self.masks = fastcpu.MaskRows(masks, height, width)
-        spatial_left = (prep.structure or prep.vignette is not None or prep.grain is not None
-                        or prep.toning is not None)
-        #: whether torch must finish each band (locals, structure, vignette, grain, toning)
-        self.torch_left = bool(prep.local) or spatial_left
+        #: whether torch must finish each band (local adjustments, grain, toning); structure and
+        #: vignette are finished here
+        self.torch_left = bool(prep.local) or prep.grain is not None or prep.toning is not None
         self._local = threading.local()
 
     def _workspace(self):
@@ -224,13 +223,28 @@ class _FastBands:
         d, k = fc.shade_regions(band.shape[0], start, stop, pos, hue, self.masks, ids, self.tables, ws, b)
         return d, k, lin_t, ws, b
 
-    def run_all(self, rgb: np.ndarray, bands: list, masks: torch.Tensor, out: np.ndarray) -> None:
-        """Render every band straight into ``out`` (no torch step left), two bands at a time."""
+    def run_all(self, rgb: np.ndarray, bands: list, masks: torch.Tensor, out: np.ndarray,
+                base_small: torch.Tensor | None) -> None:
+        """Render every band straight into ``out`` (steps 1–3, 5, structure, vignette, clip: the
+        same as `engine.finish` without grain and toning), two bands at a time."""
+        prep = self.prep
+        if base_small is not None:
+            self._base = self.fc.MaskRows(base_small, self.height, self.width)
+
         def one(span):
             start, stop = span
             ids = _active_regions(masks, self.height, start, stop)
-            d, _, _, ws, b = self._regions(rgb[start:stop], ids, start, stop)
-            self.fc.apply_curve(d, self.tables, ws, b, out[start:stop])
+            d, k, _, ws, b = self._regions(rgb[start:stop], ids, start, stop)
+            target = out[start:stop]
+            self.fc.apply_curve(d, self.tables, ws, b, target)
+            if k is not None and base_small is not None:
+                base = self._base.band(0, start, stop, b["mask"])
+                np.subtract(target, base, out=b["tmp"])
+                b["tmp"] *= k
+                target += b["tmp"]
+            if prep.vignette is not None:
+                target *= spatial.vignette_gain(*prep.vignette, self.height, self.width, start, stop).numpy()
+            np.clip(target, 0.0, 1.0, out=target)
 
         workers = min(2, os.cpu_count() or 1, len(bands))
         if workers > 1:
