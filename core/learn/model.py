@@ -49,6 +49,9 @@ PROXY_ALPHA = 32.0
 DECODER_RIDGE = 3.0
 #: Pairs of evidence worth as much as the built-in prior (the prior fades as pairs accumulate).
 PRIOR_PAIRS = 3.0
+#: Relative leave-one-out error reduction a component must bring to be kept (about 0.04 dB):
+#: a component that changes nothing measurable only adds ways to be wrong on new photos.
+MIN_GAIN = 0.01
 #: Pull of a pair's own fit toward the base (log-MSE units per normalised slider squared).
 PAIR_ANCHOR = 1.0
 #: Pull of the base toward the nearest built-in style at PRIOR_PAIRS pairs (halved there).
@@ -336,7 +339,8 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
                              "style": style_proxy, "temperature": spread,
                              "sizes": {name: int((labels == j).sum()) for j, name in enumerate(subjects)}}
         learned.subjects = subjects
-        keep_subjects = components in ("subjects", "decoder") or subject_err.mean() < err_base.mean()
+        keep_subjects = (components in ("subjects", "decoder")
+                         or subject_err.mean() < (1 - MIN_GAIN) * err_base.mean())
         if not keep_subjects:
             learned.subjects = {}
             learned.embedding = None
@@ -366,7 +370,7 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
                 decoder_err[i] = _pair_error(add_vector(base, pred), states[i].data)
             ablation["loo_mse"]["decoder"] = float(decoder_err.mean())
             reference = subject_err if learned.subjects else err_base
-            if components == "decoder" or decoder_err.mean() < reference.mean():
+            if components == "decoder" or decoder_err.mean() < (1 - MIN_GAIN) * reference.mean():
                 w_, b_ = _ridge(x, y, lam)
                 # back to raw descriptor units: W z = W (d - c) / s
                 weights = (w_ * VECTOR_SCALE[active][:, None]) / scale[keep_inputs][None]
@@ -382,6 +386,21 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
                         + (["decoder"] if learned.decoder else []))
     learned.ablation = ablation
     return learned
+
+
+def _rounded(params: Params) -> Params:
+    """Sliders rounded far below what is visible (1e-4 of a slider unit), for a readable file."""
+    out = params.copy()
+    for sliders in out.regions.values():
+        for k, v in sliders.items():
+            sliders[k] = round(float(v), 4)
+    for k, v in out.global_.items():
+        out.global_[k] = [round(float(c), 6) for c in v] if k == "curve" else round(float(v), 4)
+    for item in out.local:
+        for k, v in item.items():
+            if k != "kind":
+                item[k] = round(float(v), 4)
+    return out
 
 
 def build_style(learned: Learned, name: str, *, description: str, provenance: dict[str, Any]):
@@ -406,10 +425,11 @@ def build_style(learned: Learned, name: str, *, description: str, provenance: di
         d = learned.decoder
         decoder = LinearDecoder(list(d["inputs"]), list(d["outputs"]), [list(r) for r in d["weights"]],
                                 list(d["bias"]), list(d["center"]), [list(c) for c in d["clip"]])
+    base = _rounded(learned.params)
     provenance = dict(provenance)
     provenance.setdefault("source", "learned")
     provenance["ablation"] = learned.ablation
     if learned.prior:
         provenance["prior"] = learned.prior
-    return Style(name=name, description=description, base=learned.params, proxies=proxies,
+    return Style(name=name, description=description, base=base, proxies=proxies,
                  subjects=subjects, decoder=decoder, provenance=provenance)
