@@ -48,8 +48,13 @@ class FastTables:
         self.size = prep.luts.shape[-1]
         self.regions = [_split(row) for row in prep.luts.detach().cpu().numpy()]
         self.bands = None
+        self.band_keys: list[bytes] = []
+        self.band_zero: list[bool] = []
         if prep.bands is not None:
-            self.bands = [_split(_degree_table(row)) for row in prep.bands.detach().cpu().double().numpy()]
+            rows = prep.bands.detach().cpu().double().numpy()
+            self.bands = [_split(_degree_table(row)) for row in rows]
+            self.band_keys = [row.tobytes() for row in rows]
+            self.band_zero = [not row.any() for row in rows]
         self.k = None if prep.k is None else prep.k.detach().cpu().numpy().astype(np.float32)
         self.curve = None if prep.curve is None else _split(prep.curve.detach().cpu().numpy())
         self.mix_table = None
@@ -72,6 +77,15 @@ class Workspace:
         self.degree = np.empty(shape, np.intp)
         self.rgb3 = np.empty((rows, width, 3), np.float32)
         self.hsv3 = np.empty((rows, width, 3), np.float32)
+        self._extra: dict = {}
+
+    def extra(self, slot: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """Additional (index, fraction) buffers, one pair per distinct set of hue-band sliders."""
+        if slot not in self._extra:
+            self._extra[slot] = (np.empty((self.rows, self.width), np.intp),
+                                 np.empty((self.rows, self.width), np.float32))
+        index, frac = self._extra[slot]
+        return index[:rows], frac[:rows]
 
     def view(self, rows: int):
         return {name: b[:rows] for name, b in self.buf.items()}
@@ -175,21 +189,27 @@ def shade_regions(band_rows: int, start: int, stop: int, pos: np.ndarray, hue: t
                   ids: list[int], tables: FastTables, ws: Workspace, b: dict):
     """Steps 2–3: ``Σ_r m_r · LUT_r(pos + sat·band_r(hue))`` into ``b["acc"]``, and the structure
     weight into ``b["k"]`` (or None)."""
-    acc, d, tmp, mask, frac, k = b["acc"], b["d"], b["tmp"], b["mask"], b["frac"], b["k"]
-    index = ws.index[:band_rows]
+    acc, d, tmp, mask, k = b["acc"], b["d"], b["tmp"], b["mask"], b["k"]
     structure = tables.k is not None
     if structure:
         k.fill(0.0)
-    if tables.bands is None:
-        _index(pos, index, frac)
+    # regions with the same hue-band sliders (often: none at all) share one table index
+    done: dict = {}
     for n, r in enumerate(ids):
         values, slopes = tables.regions[r]
-        if tables.bands is not None:
-            degree, dfrac, sat = hue
-            shift = _gather(*tables.bands[r], degree, dfrac, b["shift"], tmp)
-            shift *= sat
-            shift += pos
-            _index(shift, index, frac)
+        key = b"" if tables.bands is None or tables.band_zero[r] else tables.band_keys[r]
+        if key not in done:
+            index, frac = (ws.index[:band_rows], b["frac"]) if not done else ws.extra(len(done), band_rows)
+            if key == b"":
+                _index(pos, index, frac)  # pos itself is left as it is
+            else:
+                degree, dfrac, sat = hue
+                shift = _gather(*tables.bands[r], degree, dfrac, b["shift"], tmp)
+                shift *= sat
+                shift += pos
+                _index(shift, index, frac)
+            done[key] = (index, frac)
+        index, frac = done[key]
         target = acc if n == 0 else d
         _gather(values, slopes, index, frac, target, tmp)
         if len(ids) > 1 or structure:  # a lone region's normalised mask is exactly 1
