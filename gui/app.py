@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from silverprint.params import REGION_SLIDERS, Params
 
 from . import document, theme
 from .errors import show_error
-from .export import ExportDialog
+from .export import ExportDialog, default_video_path, is_original
 from .gallery import StyleGallery
 from .history import History
 from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
@@ -27,12 +28,16 @@ from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFile
                  QSettings, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
 from .regions_panel import GlobalPanel, RegionsPanel
 from .taskman import EXPORT, IO, LatestOnly, Op, taskman
+from .videobar import VideoBar
 from .viewer import AFTER, BEFORE, SPLIT, Histogram, ImageViewer
 
 #: Rubylith red, as Lightroom's mask overlay: reads as "mask" on a grey image, never as toning.
 OVERLAY_COLOUR = QColor(theme.OVERLAY)
 ICON_COLUMN_WIDTH = 206  # the style gallery: one column of thumbnails
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.arw *.raf *.orf *.rw2)"
+VIDEO_FILTER = "Videos (" + " ".join(f"*{suffix}" for suffix in document.VIDEO_SUFFIXES) + ")"
+OPEN_FILTER = ";;".join(("Photos and videos (" + IMAGE_FILTER[8:-1] + " " + VIDEO_FILTER[8:-1] + ")",
+                         IMAGE_FILTER, VIDEO_FILTER))
 
 
 def companion_settings() -> QSettings:
@@ -48,6 +53,8 @@ class MainWindow(QMainWindow):
     documentOpened = pyqtSignal()
     previewUpdated = pyqtSignal(float)   # seconds from the request to the painted preview
     styleApplied = pyqtSignal(str)
+    videoExportProgress = pyqtSignal(int, int)    # frames done, total
+    videoExportFinished = pyqtSignal(str, str)    # output path ("" when none), message
 
     def __init__(self, *, host_service: bool = True, device: str = "auto") -> None:
         super().__init__()
@@ -56,6 +63,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.device = device
         self.doc: document.Document | None = None
+        self.video: document.VideoDocument | None = None  # a video is open instead of a photo
+        self.last_preview_frame: int | None = None  # the video frame the preview shows
+        self._export_cancel: threading.Event | None = None  # set while a video export runs
         self.style_name = document.default_style_name()
         self.base = Params()
         self.params = Params()
@@ -179,6 +189,11 @@ class MainWindow(QMainWindow):
         centre_col.setSpacing(0)
         centre_col.addWidget(self.banner)
         centre_col.addWidget(self.viewer, 1)
+        self.videobar = VideoBar()
+        self.videobar.frameChanged.connect(lambda _index: self.request_render())
+        self.videobar.cancelRequested.connect(self.cancel_video_export)
+        self.videobar.hide()
+        centre_col.addWidget(self.videobar)
         self.setCentralWidget(centre)
 
         # right: histogram + tabs
@@ -246,8 +261,12 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_doc = self.doc is not None
-        for act in (self.act_export, self.act_save_style, self.act_fit, self.act_100, self.act_overlay):
+        has_video = self.video is not None
+        for act in (self.act_save_style, self.act_overlay):
             act.setEnabled(has_doc)
+        for act in (self.act_fit, self.act_100):
+            act.setEnabled(has_doc or has_video)
+        self.act_export.setEnabled(has_doc or (has_video and self._export_cancel is None))
         self.act_undo.setEnabled(self.history.can_undo())
         self.act_redo.setEnabled(self.history.can_redo())
         self.act_undo.setText(f"Undo {self.history.undo_label()}".strip())
@@ -258,12 +277,15 @@ class MainWindow(QMainWindow):
     def choose_file(self) -> None:
         settings = companion_settings()
         start = str(settings.value("last_folder", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo or a video", start, OPEN_FILTER)
         if path:
             settings.setValue("last_folder", str(Path(path).parent))
             self.open_path(path)
 
     def open_path(self, path: str | os.PathLike) -> None:
+        if document.is_video(path):
+            self.open_video(path)
+            return
         name = Path(path).name
         self.show_status(f"Opening {name}…", timeout_ms=0)
         self.viewer.set_busy(f"Finding the regions of {name}…")
@@ -279,6 +301,7 @@ class MainWindow(QMainWindow):
         """Show a loaded document and apply the current (or given) style to it."""
         self._renderer.invalidate()
         self.viewer.set_busy("")
+        self._close_video()
         self.doc = doc
         self.viewer.set_images(to_qimage(doc.before), None)
         self.viewer.fit()
@@ -298,6 +321,9 @@ class MainWindow(QMainWindow):
         self.style_name = name
         self.style_label.setText(name)
         self.gallery.select_name(name)
+        if self.video is not None:
+            self._apply_video_style(name, record=record)
+            return
         if self.doc is None:
             return
         doc = self.doc
@@ -376,6 +402,8 @@ class MainWindow(QMainWindow):
         self._params_changed()
 
     def place_point(self, x: float, y: float) -> None:
+        if self._photo_only("Control points"):
+            return
         self.params = document.add_point(self.params, x, y)
         index = len(self.params.local) - 1
         self.history.push(self.params.copy(), "add control point")
@@ -385,6 +413,8 @@ class MainWindow(QMainWindow):
 
     def add_local(self, kind: str) -> None:
         """Add a graduated or radial filter with its default shape, and select it."""
+        if self._photo_only("Graduated and radial filters"):
+            return
         self.params = self.params.copy()
         self.params.local.append(document.default_local(kind))
         self.history.push(self.params.copy(), f"add {kind} filter")
@@ -448,22 +478,28 @@ class MainWindow(QMainWindow):
         ``fast`` (while a handle is dragged) renders the smaller drag preview; the release that
         ends the drag asks for the full preview.
         """
+        if self.video is not None:
+            self._request_video_frame()
+            return
         if self.doc is None:
             return
         doc, params = self.doc, self.params.copy()
         requested = time.perf_counter()
 
-        def work() -> tuple[float, Any, Any, Any]:
+        def work() -> tuple[float, Any, Any, Any, None]:
             image = document.render_preview(doc, params, fast=fast)
             # display conversion off the UI thread too (QImage is safe to build in any thread)
-            return requested, image, to_qimage(image), luminance_histogram(image)
+            return requested, image, to_qimage(image), luminance_histogram(image), None
 
         self._sync_points()  # a control point's radius may have changed
         self._renderer.request(work)
 
-    def _preview_ready(self, result: tuple[float, Any, Any, Any]) -> None:
-        requested, image, qimage, counts = result
+    def _preview_ready(self, result: tuple[float, Any, Any, Any, int | None]) -> None:
+        requested, image, qimage, counts, frame = result
         self.last_preview = image
+        self.last_preview_frame = frame
+        if frame is not None:
+            self.viewer.set_busy("")
         self.viewer.set_after(qimage)
         self.histogram.set_counts(counts)
         self.viewer.repaint()  # paint now, so the signal below means "on screen"
@@ -471,6 +507,7 @@ class MainWindow(QMainWindow):
         self.previewUpdated.emit(elapsed)
 
     def _render_failed(self, exc: Exception) -> None:
+        self.viewer.set_busy("")
         show_error(parent=self, exc=exc)
 
     # ------------------------------------------------------------------------------------------
@@ -506,6 +543,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     # export and styles
     def export_dialog(self) -> None:
+        if self.video is not None:
+            self.export_video_dialog()
+            return
         if self.doc is None:
             return
         dialog = ExportDialog(self.doc.source, self.doc.name, self.doc.bit_depth, self)
@@ -544,6 +584,145 @@ class MainWindow(QMainWindow):
         self.show_status(f"Learned style {name}: it is in the gallery")
 
     # ------------------------------------------------------------------------------------------
+    # video: scrub, preview a frame with the style, export the whole clip (all through
+    # silverprint.video via `document`; the smoothing makes a preview match the export)
+    def open_video(self, path: str | os.PathLike) -> None:
+        name = Path(path).name
+        self.show_status(f"Opening {name}…", timeout_ms=0)
+
+        def failed(exc: Exception) -> None:
+            self.viewer.set_busy("")
+            show_error(parent=self, exc=exc)
+
+        Op(self, lambda: document.open_video(path, device=self.device)).success(self.set_video) \
+            .failure(failed).on_lane(IO).run_in_background()
+
+    def set_video(self, video: document.VideoDocument) -> None:
+        """Show an opened video at its first frame with the current style."""
+        self._renderer.invalidate()
+        self.doc = None
+        self.video = video
+        self.last_preview = None
+        self.last_preview_frame = None
+        self.viewer.set_images(None, None)
+        self.viewer.set_overlay(None)
+        self.viewer.set_busy(f"Rendering the first frame of {video.name}…")
+        self.toggle_overlay(False)
+        self.set_compare(AFTER)  # no colour "before" is decoded for a video frame
+        self.videobar.set_video(video.frames, video.fps)
+        self.videobar.show()
+        self.gallery.refresh(None)  # thumbnails are of photos; a stale set is dropped
+        w, h = video.size
+        self.info.setText(f"{video.name}  ·  {w}×{h}  ·  {video.fps:.3g} fps  ·  {video.frames} frames")
+        self.setWindowTitle(f"{video.name} — Silverprint")
+        self.viewer.fit()
+        self.apply_style(self.style_name, record=False)
+        self.documentOpened.emit()
+
+    def _close_video(self) -> None:
+        if self.video is not None:
+            self.video = None
+            self.last_preview_frame = None
+            self.videobar.hide()
+
+    def _photo_only(self, what: str) -> bool:
+        if self.video is None:
+            return False
+        self.regions.add_point.setChecked(False)
+        self.show_status(f"{what} are for photos; a video takes the style and the region sliders")
+        return True
+
+    def _apply_video_style(self, name: str, *, record: bool) -> None:
+        """A video's sliders start from the style's own values; frames decode the style themselves."""
+        video = self.video
+
+        def done(base: Params) -> None:
+            if video is not self.video:
+                return
+            self.base = base
+            self.params = base.copy()
+            if record:
+                self.history.push(self.params.copy(), f"style {name}")
+            else:
+                self.history = History(self.params.copy(), f"open with {name}")
+            self._params_changed()
+            self.styleApplied.emit(name)
+            self.show_status(f"Style {name}")
+
+        Op(self, lambda: document.style_base(name)).success(done).on_lane(IO).run_in_background()
+
+    def _request_video_frame(self) -> None:
+        """Preview the scrubber's frame; a scrub coalesces to the newest frame (`LatestOnly`)."""
+        video, index, style = self.video, self.videobar.frame, self.style_name
+        overrides = document.video_overrides(self.base, self.params)
+        requested = time.perf_counter()
+
+        def work() -> tuple[float, Any, Any, Any, int]:
+            image = document.render_video_frame(video, index, style, overrides)
+            return requested, image, to_qimage(image), luminance_histogram(image), index
+
+        self._renderer.request(work)
+
+    def export_video_dialog(self) -> None:
+        if self.video is None:
+            return
+        source = self.video.source
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export black & white video",
+                                                str(default_video_path(source)),
+                                                "Videos (*.mp4 *.mov *.mkv *.webm)")
+        if chosen:
+            self.export_video_to(Path(chosen))
+
+    def export_video_to(self, dst: Path) -> None:
+        """Convert the whole video in the background, with progress and Cancel in the video bar."""
+        if self.video is None or self._export_cancel is not None:
+            return
+        if is_original(dst, self.video.source):
+            self.show_status("That is the original video: Silverprint never writes over it.", error=True)
+            return
+        video, style = self.video, self.style_name
+        overrides = document.video_overrides(self.base, self.params)
+        cancel = threading.Event()
+        self._export_cancel = cancel
+        self.videobar.set_exporting(True)
+        self._update_actions()
+        self.show_status(f"Exporting {dst.name}…", timeout_ms=0)
+
+        def progress(done: int, total: int) -> None:  # on the export thread
+            taskman().run_on_main(lambda: self._video_progress(done, total))
+
+        def finished(path: str, message: str) -> None:
+            self._export_cancel = None
+            self.videobar.set_exporting(False)
+            self._update_actions()
+            self.show_status(message, error=not path and not cancel.is_set())
+            self.videoExportFinished.emit(path, message)
+
+        def failed(exc: Exception) -> None:
+            from silverprint.video import VideoCancelled
+
+            if isinstance(exc, VideoCancelled):
+                finished("", f"Export of {dst.name} cancelled; nothing was written")
+            else:
+                show_error(parent=self, exc=exc)
+                finished("", f"Export of {dst.name} failed")
+
+        Op(self, lambda: document.export_video(video, dst, style, overrides, progress=progress,
+                                               cancel=cancel)) \
+            .success(lambda path: finished(str(path), f"Saved {path}")).failure(failed) \
+            .on_lane(EXPORT).run_in_background()
+
+    def _video_progress(self, done: int, total: int) -> None:
+        self.videobar.set_progress(done, total)
+        self.videoExportProgress.emit(done, total)
+
+    def cancel_video_export(self) -> None:
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+            self.videobar.cancel.setEnabled(False)
+            self.show_status("Cancelling the export…", timeout_ms=0)
+
+    # ------------------------------------------------------------------------------------------
     # bridge sessions and the hosted service
     def _start_bridge(self) -> None:
         try:
@@ -565,6 +744,8 @@ class MainWindow(QMainWindow):
             self.open_path(files[0])
 
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+        if self._export_cancel is not None:
+            self._export_cancel.set()  # the conversion removes its temporary file
         if self.bridge is not None:
             self.bridge.stop()
         super().closeEvent(event)

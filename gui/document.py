@@ -241,3 +241,96 @@ def save_as_style(parent: Any, params: Params, name: str, description: str = "")
     style.provenance = {"source": "imported", "pairs": 0, "created": now_iso(), "metrics": {},
                         "parent": parent_style.name}
     return save_user_style(style, overwrite=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# video: the companion's calls into `silverprint.video` (decoding, smoothing and rendering all live
+# there; the GUI only passes a frame index, the style and the user's slider changes)
+
+#: File types File › Open and drag-and-drop treat as video.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+
+
+def is_video(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+@dataclass
+class VideoDocument:
+    """An open video: its path and stream facts (no frames are held; every preview decodes)."""
+
+    source: Path
+    info: Any                       # silverprint.video.io.VideoInfo
+    name: str
+    device: str = "auto"
+
+    @property
+    def frames(self) -> int:
+        return int(self.info.frames)
+
+    @property
+    def fps(self) -> float:
+        return float(self.info.fps)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.info.width), int(self.info.height)
+
+
+def open_video(path: str | os.PathLike, *, device: str = "auto") -> VideoDocument:
+    """Probe a video (raises BadInputError on a file that is not a readable video)."""
+    from silverprint.video import probe
+
+    path = Path(path)
+    return VideoDocument(source=path, info=probe(path), name=path.name, device=device)
+
+
+def style_base(style: Any) -> Params:
+    """The style's own sliders (before any per-frame decoding): what the panels show for a video.
+
+    A video has no single photo to decode the style for; each frame is decoded by the video path,
+    and the sliders the user moves away from these values travel as overrides (`video_overrides`).
+    """
+    from silverprint import pipeline
+
+    base = getattr(pipeline.resolve_style(style), "base", None)
+    return base.copy() if isinstance(base, Params) else Params()
+
+
+def video_overrides(base: Params, params: Params) -> dict[str, Any]:
+    """The sliders the user changed, as ``REGION.PARAM -> value`` (the CLI's ``--set``).
+
+    Local adjustments (control points, graduated / radial filters) are photo-specific and are not
+    carried to video.
+    """
+    changed: dict[str, Any] = {}
+    for region, sliders in params.regions.items():
+        for name, value in sliders.items():
+            if base.regions.get(region, {}).get(name) != value:
+                changed[f"{region}.{name}"] = value
+    for name, value in params.global_.items():
+        if base.global_.get(name) != value:
+            changed[f"global.{name}"] = list(value) if isinstance(value, list) else value
+    return changed
+
+
+def render_video_frame(video: VideoDocument, index: int, style: Any,
+                       overrides: dict[str, Any]) -> np.ndarray:
+    """Frame ``index`` as the export will render it, float32 in [0, 1] (grey or toned)."""
+    from silverprint.video import preview_frame
+
+    return np.asarray(preview_frame(video.source, int(index), style, overrides, device=video.device))
+
+
+def export_video(video: VideoDocument, dst: str | os.PathLike, style: Any, overrides: dict[str, Any],
+                 *, progress: Any = None, cancel: Any = None) -> Path:
+    """Convert the whole video to ``dst`` (atomic; a cancel raises VideoCancelled and leaves no file)."""
+    from silverprint.errors import BadInputError
+    from silverprint.video import convert_video
+
+    dst = Path(dst)
+    if dst.exists() and dst.resolve() == video.source.resolve():
+        raise BadInputError(dst, "that is the original video; choose another name")
+    result = convert_video(video.source, dst, style=style, overrides=overrides, device=video.device,
+                           progress=progress, cancel=cancel)
+    return Path(result.output)

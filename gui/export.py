@@ -27,6 +27,17 @@ def default_export_path(source: Path | None, fmt: str, name: str = "photo",
     return candidate
 
 
+def default_video_path(source: Path, folder: Path | None = None) -> Path:
+    """``NAME_bw.mp4`` beside the original video (or in ``folder``), numbered, never the original."""
+    where = folder or source.parent
+    candidate = where / f"{source.stem}_bw.mp4"
+    n = 2
+    while candidate.exists() or candidate.resolve() == source.resolve():
+        candidate = where / f"{source.stem}_bw-{n}.mp4"
+        n += 1
+    return candidate
+
+
 def is_original(path: Path, source: Path | None) -> bool:
     return source is not None and path.expanduser().resolve() == source.resolve()
 
