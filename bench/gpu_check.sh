@@ -32,7 +32,9 @@ cd "$ROOT"
 status=0
 "$chosen" "$ROOT/bench/gpu_check.py" "$@" || status=$?
 # The video path on the same device (needs PyAV and mediapipe in that Python).
-if "$chosen" -c "import av, mediapipe" 2>/dev/null; then
+if [ "${GPU_CHECK_VIDEO:-1}" = "0" ]; then
+    echo "gpu_check: video part skipped (GPU_CHECK_VIDEO=0)"
+elif "$chosen" -c "import av, mediapipe" 2>/dev/null; then
     "$chosen" "$ROOT/bench/gpu_video.py" --seconds "${GPU_VIDEO_SECONDS:-4}" || status=$?
 else
     echo "gpu_check: video part skipped: this Python lacks PyAV or mediapipe"

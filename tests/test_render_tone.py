@@ -10,7 +10,15 @@ import torch.nn.functional as F
 
 from silverprint.ops.color import linear_to_srgb
 from silverprint.params import REGION_SLIDERS
-from silverprint.render import spatial, tone
+from silverprint.render import spatial, tone, torch_threads
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small elementwise ops run several times faster on one intra-op thread on 2-core machines
+    (see `torch_threads`); restored after each test."""
+    with torch_threads(1):
+        yield
+
 
 IDX = {name: i for i, name in enumerate(REGION_SLIDERS)}
 
