@@ -267,6 +267,8 @@ class MainWindow(QMainWindow):
         for act in (self.act_fit, self.act_100):
             act.setEnabled(has_doc or has_video)
         self.act_export.setEnabled(has_doc or (has_video and self._export_cancel is None))
+        for act in (self.act_split, self.act_before):  # a video frame has no colour "before" here
+            act.setEnabled(not has_video)
         self.act_undo.setEnabled(self.history.can_undo())
         self.act_redo.setEnabled(self.history.can_redo())
         self.act_undo.setText(f"Undo {self.history.undo_label()}".strip())
@@ -616,6 +618,7 @@ class MainWindow(QMainWindow):
         self.info.setText(f"{video.name}  ·  {w}×{h}  ·  {video.fps:.3g} fps  ·  {video.frames} frames")
         self.setWindowTitle(f"{video.name} — Silverprint")
         self.viewer.fit()
+        self._update_actions()
         self.apply_style(self.style_name, record=False)
         self.documentOpened.emit()
 

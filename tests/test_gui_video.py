@@ -91,6 +91,7 @@ def test_open_video_shows_a_grey_preview_of_the_first_frame(opened, clip):
     assert win.videobar.isVisible() and win.videobar.slider.maximum() == FPS - 1
     assert win.videobar.label.text().startswith(f"Frame 1 / {FPS}")
     assert win.act_export.isEnabled() and not win.act_overlay.isEnabled()
+    assert not win.act_before.isEnabled()  # no colour "before" is shown for a video frame
 
 
 def test_scrubbing_previews_the_chosen_frame_and_drops_stale_ones(opened, clip, qtbot):
@@ -152,9 +153,19 @@ def test_export_writes_a_grey_video_with_every_frame_and_full_progress(opened, c
     assert _part_files(clip.parent) == []
 
 
-def test_cancel_mid_export_leaves_no_file(opened, clip, qtbot):
-    win = opened
-    dst = clip.with_name("harbour_cancelled.mp4")
+@pytest.fixture(scope="module")
+def long_clip(clip) -> Path:
+    """3 s: long enough that a Cancel clicked at the first progress report lands mid-export even
+    on a loaded machine (the export thread and the UI thread share two cores)."""
+    return make_clip(clip.with_name("long.mp4"), pan_zoom_shots(FPS, 3.0), size=(160, 120), fps=FPS)
+
+
+def test_cancel_mid_export_leaves_no_file(window, long_clip, qtbot):
+    win = window
+    with qtbot.waitSignal(win.styleApplied, timeout=TIMEOUT):
+        win.open_path(long_clip)
+    total = 3 * FPS
+    dst = long_clip.with_name("long_cancelled.mp4")
     seen: list[tuple[int, int]] = []
 
     def progress(done: int, total: int) -> None:
@@ -170,8 +181,8 @@ def test_cancel_mid_export_leaves_no_file(opened, clip, qtbot):
         win.videoExportProgress.disconnect(progress)
     path, message = finished.args
     assert path == "" and "cancelled" in message
-    assert 1 <= seen[-1][0] < FPS  # it stopped part way
-    assert not dst.exists() and _part_files(clip.parent) == []
+    assert 1 <= seen[-1][0] < total  # it stopped part way
+    assert not dst.exists() and _part_files(long_clip.parent) == []
     assert win.act_export.isEnabled()  # ready for another try
 
 
@@ -181,3 +192,17 @@ def test_export_refuses_the_original(opened, clip):
     win.export_video_to(clip)
     assert win._export_cancel is None  # nothing started
     assert clip.read_bytes() == original
+
+
+def test_a_broken_video_gives_one_line_and_keeps_the_open_clip(opened, clip, qtbot, tmp_path):
+    from silverprint_gui import errors
+
+    win = opened
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    count = len(errors.shown)
+    win.open_path(broken)
+    qtbot.waitUntil(lambda: len(errors.shown) > count, timeout=TIMEOUT)
+    message = errors.shown[-1]
+    assert "broken.mp4" in message and "\n" not in message
+    assert win.video is not None and win.video.source == clip
