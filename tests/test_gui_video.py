@@ -206,3 +206,18 @@ def test_a_broken_video_gives_one_line_and_keeps_the_open_clip(opened, clip, qtb
     message = errors.shown[-1]
     assert "broken.mp4" in message and "\n" not in message
     assert win.video is not None and win.video.source == clip
+
+
+def test_dropping_a_video_opens_it(window, clip, long_clip, qtbot):
+    from silverprint_gui.qt import QDropEvent, QMimeData, QPointF, Qt, QUrl
+
+    win = window
+    target = long_clip if win.video is None or win.video.source != long_clip else clip
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(target))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(win.styleApplied, timeout=TIMEOUT):
+        win.dropEvent(event)
+    assert win.video is not None and win.video.source == target
+    qtbot.waitUntil(lambda: win.last_preview_frame == 0 and not win._renderer.busy, timeout=TIMEOUT)
