@@ -33,7 +33,14 @@ NEUTRAL_LIFT = 8.0     # a grey or white sky is brighter than the frame's median
 DARKER_THAN_SKY = 8.0  # growth stops at pixels darker than the seed sky's 10th percentile by this
 MIN_SEED_AREA = 0.015  # fraction of the frame a seed component needs (smaller: not worth a region)
 TOP_BAND = 0.05        # a seed must reach into this top fraction of the frame
-MIN_TOP_SPAN = 0.15    # ... and the sky must span this fraction of the top edge
+MIN_TOP_SPAN = 0.2     # ... and the sky must span this fraction of the top edge ...
+MIN_PIECE_SPAN = 0.1   # ... each of its pieces at least this much
+SEED_COLOUR_TOL = 6.0  # growth accepts a* / b* within this of the seed sky's median ...
+SEED_SIGMAS = 2.5      # ... or within this many of the seed's standard deviations (at most 2x)
+BRIGHT_LIFT = 15.0     # a sky of any tint is this much lighter (L*) than the frame's median ...
+BRIGHT_MIN_L = 60.0    # ... and at least this light
+BRIGHT_TOP_SPAN = 0.3  # ... spans this much of the top edge ...
+ABOVE_GROUND = 0.75    # ... and ends above this fraction of the frame height
 
 
 def _scores(f: Features) -> tuple[np.ndarray, np.ndarray]:
@@ -70,6 +77,7 @@ def sky_probability(f: Features) -> np.ndarray:
     strict = (f.texture < SMOOTH_LOOSE) & (blue_ok | neutral_ok | glow_ok) & calm
     h, w = strict.shape
     top_rows = max(2, round(TOP_BAND * h))  # scanned frames often have a dark border row
+    strict |= _bright_top_region(f, calm, top_rows)
 
     # Seeds: strict components that enter from the top border and are not tiny.
     n, lab = cv2.connectedComponents(strict.astype(np.uint8), connectivity=4)
@@ -84,15 +92,30 @@ def sky_probability(f: Features) -> np.ndarray:
     floor = float(np.percentile(light[seeds], 10)) - DARKER_THAN_SKY
 
     # Grow through looser candidates that are not darker than the sky (water, mountains are).
-    loose = (f.texture < SMOOTH_LOOSE) & (colour > 0.35) & (light >= floor) & calm
+    # ... and whose colour is sky-like, or close to the seed sky's own colour (a warm haze
+    # band above the horizon continues an evening sky: thresholds from the seed statistics).
+    a, b = f.lab[..., 1], f.lab[..., 2]
+    a_med, b_med = float(np.median(a[seeds])), float(np.median(b[seeds]))
+    a_tol = float(np.clip(SEED_SIGMAS * np.std(a[seeds]), SEED_COLOUR_TOL, 2 * SEED_COLOUR_TOL))
+    b_tol = float(np.clip(SEED_SIGMAS * np.std(b[seeds]), SEED_COLOUR_TOL, 2 * SEED_COLOUR_TOL))
+    like_seed = (np.abs(a - a_med) <= a_tol) & (np.abs(b - b_med) <= b_tol)
+    # A haze band of any mild tint and about as light as the sky itself continues it (walls and
+    # water are darker than the sky; a sunlit white tower under a blue sky is much lighter).
+    l_med = float(np.median(light[seeds]))
+    like_seed |= (f.chroma < GLOW_CHROMA) & (np.abs(light - l_med) <= DARKER_THAN_SKY)
+    loose = (f.texture < SMOOTH_LOOSE) & ((colour > 0.35) | like_seed) & (light >= floor) & calm
     _, lab2 = cv2.connectedComponents((loose | seeds).astype(np.uint8), connectivity=4)
     grown_ids = np.unique(lab2[seeds])
     grown_ids = grown_ids[grown_ids > 0]
     # The sky enters the frame broadly from the top; a bright patch in one corner of a close-up
-    # (a window, a lamp-lit wall) spans only a sliver of the top edge.
+    # (a window, a lamp-lit wall, a bokeh disc) spans only a sliver of the top edge. The sky may
+    # be cut into pieces (a mast, a propeller, a tree): each piece must reach a fair part of the
+    # top edge, and all pieces together a broad one.
     span = np.array([(lab2[:top_rows] == i).any(axis=0).mean() for i in grown_ids])
-    grown_ids = grown_ids[span >= MIN_TOP_SPAN] if grown_ids.size else grown_ids
+    grown_ids = grown_ids[span >= MIN_PIECE_SPAN] if grown_ids.size else grown_ids
     grown = np.isin(lab2, grown_ids)
+    if grown[:top_rows].any(axis=0).mean() < MIN_TOP_SPAN:
+        return np.zeros((h, w), np.float32)
     if not grown.any():
         return np.zeros((h, w), np.float32)
 
@@ -109,8 +132,35 @@ def sky_probability(f: Features) -> np.ndarray:
     cloud = np.isin(lab3, touching[touching > 0])
     sky = grown | cloud
 
+    # Confidence: sky-coloured (or the seed sky's own colour) and smooth.
+    colour = np.maximum(colour, like_seed.astype(np.float32))
     soft = np.clip(0.6 + 0.4 * colour * sigmoid((SMOOTH_LOOSE - f.texture) / 1.0), 0, 1)
     return (sky * soft).astype(np.float32)
+
+
+def _bright_top_region(f: Features, calm: np.ndarray, top_rows: int) -> np.ndarray:
+    """The brightest large smooth region entering from the top, whatever its tint.
+
+    A warm evening sky or a hazy one is neither blue nor neutral, but it is the light source: a
+    smooth region clearly brighter than the frame, spanning much of the top edge, and lying
+    above the ground (it ends well above the bottom of the frame). A pale wall in a close-up
+    fills the frame to the bottom; a studio backdrop is handled with the faces (`analysis`).
+    """
+    light = f.lab[..., 0]
+    h, w = light.shape
+    bar = max(f.l_median + BRIGHT_LIFT, float(np.percentile(light, 75)), BRIGHT_MIN_L)
+    cand = (f.texture < SMOOTH_LOOSE) & calm & (light >= bar) & (f.chroma < GLOW_CHROMA)
+    n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=4)
+    out = np.zeros((h, w), bool)
+    for i in np.unique(lab[:top_rows]):
+        if i == 0:
+            continue
+        comp = lab == i
+        rows = np.flatnonzero(comp.any(axis=1))
+        if (comp.sum() >= MIN_SEED_AREA * h * w and comp[:top_rows].any(axis=0).mean() >= BRIGHT_TOP_SPAN
+                and rows[-1] < ABOVE_GROUND * h):
+            out |= comp
+    return out
 
 
 def _enclosed(mask: np.ndarray) -> np.ndarray:
