@@ -37,6 +37,10 @@ MIN_TOP_SPAN = 0.2     # ... and the sky must span this fraction of the top edge
 MIN_PIECE_SPAN = 0.1   # ... each of its pieces at least this much
 SEED_COLOUR_TOL = 6.0  # growth accepts a* / b* within this of the seed sky's median ...
 SEED_SIGMAS = 2.5      # ... or within this many of the seed's standard deviations (at most 2x)
+HORIZON_GAP = 2        # rows (working grid) above and below a candidate horizon compared ...
+HORIZON_DE = 6.0       # ... with a colour difference (Delta E) at least this ...
+HORIZON_SHARE = 0.8    # ... in this share of the columns ...
+HORIZON_WIDTH = 0.5    # ... across at least this fraction of the frame's width
 BRIGHT_LIFT = 15.0     # a sky of any tint is this much lighter (L*) than the frame's median ...
 BRIGHT_MIN_L = 60.0    # ... and at least this light
 BRIGHT_TOP_SPAN = 0.3  # ... spans this much of the top edge ...
@@ -118,6 +122,9 @@ def sky_probability(f: Features) -> np.ndarray:
         return np.zeros((h, w), np.float32)
     if not grown.any():
         return np.zeros((h, w), np.float32)
+    horizon = _horizon_row(f.lab, grown)
+    if horizon is not None:
+        grown[horizon:] = False
 
     # Clouds: bright, at most moderately textured, any tint short of saturated colour (sunlit
     # clouds take the colour of the light), and with sky below them in their own column or
@@ -161,6 +168,32 @@ def _bright_top_region(f: Features, calm: np.ndarray, top_rows: int) -> np.ndarr
                 and rows[-1] < ABOVE_GROUND * h):
             out |= comp
     return out
+
+
+def _horizon_row(lab: np.ndarray, grown: np.ndarray) -> int | None:
+    """The row of a straight horizon crossing the grown sky (sea or plain below it), or None.
+
+    Water under a sky is calm and often blue, so it passes the sky's tests; what a person sees is
+    the horizon, a straight line across the frame where colour or brightness steps. A row where
+    most of the frame's width is grown "sky" both above and below and the colour changes sharply
+    (more than `HORIZON_DE` over a few pixels) in most of those columns is such a line; the sky
+    stops there. A gradual haze or a sunset gradient has no such step.
+    """
+    h, w = grown.shape
+    gap = HORIZON_GAP
+    if h <= 2 * gap + 2:
+        return None
+    upper, lower = lab[: h - 2 * gap], lab[2 * gap:]
+    both = grown[: h - 2 * gap] & grown[2 * gap:]
+    step = np.sqrt(((upper - lower) ** 2).sum(axis=2)) >= HORIZON_DE
+    width = both.sum(axis=1)
+    share = (step & both).sum(axis=1) / np.maximum(width, 1)
+    ok = (width >= HORIZON_WIDTH * w) & (share >= HORIZON_SHARE)
+    ok[: round(0.1 * h)] = False  # a line in the top tenth is a cloud edge, not the horizon
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        return None
+    return int(rows[0] + gap)
 
 
 def _enclosed(mask: np.ndarray) -> np.ndarray:
