@@ -338,17 +338,21 @@ class MainWindow(QMainWindow):
             if doc is not self.doc:
                 return
             self._show_info(reading)
-            self.base = base
-            self.params = base.copy()
-            if record:
-                self.history.push(self.params.copy(), f"style {name}")
-            else:
-                self.history = History(self.params.copy(), f"open with {name}")
-            self._params_changed()
-            self.styleApplied.emit(name)
-            self.show_status(f"Style {name}")
+            self._take_style(base, name, record)
 
         Op(self, decode).success(done).run_in_background()
+
+    def _take_style(self, base: Params, name: str, record: bool) -> None:
+        """Make a style's decoded sliders the current ones (an undo step, or a fresh history)."""
+        self.base = base
+        self.params = base.copy()
+        if record:
+            self.history.push(self.params.copy(), f"style {name}")
+        else:
+            self.history = History(self.params.copy(), f"open with {name}")
+        self._params_changed()
+        self.styleApplied.emit(name)
+        self.show_status(f"Style {name}")
 
     def _show_info(self, reading: dict[str, float] | None = None) -> None:
         """File facts, and which of the style's subjects this photo reads as (when it has any)."""
@@ -642,15 +646,7 @@ class MainWindow(QMainWindow):
         def done(base: Params) -> None:
             if video is not self.video:
                 return
-            self.base = base
-            self.params = base.copy()
-            if record:
-                self.history.push(self.params.copy(), f"style {name}")
-            else:
-                self.history = History(self.params.copy(), f"open with {name}")
-            self._params_changed()
-            self.styleApplied.emit(name)
-            self.show_status(f"Style {name}")
+            self._take_style(base, name, record)
 
         Op(self, lambda: document.style_base(name)).success(done).on_lane(IO).run_in_background()
 
