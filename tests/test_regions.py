@@ -96,6 +96,69 @@ def test_a_cat_is_not_a_person(analysed):
     assert (result["person"] + result["skin"]).max() < 0.05
 
 
+def _iou(hard: np.ndarray, truth: np.ndarray, region: int) -> float:
+    valid = truth != IGNORE
+    p, t = (hard == region) & valid, (truth == region) & valid
+    return float((p & t).sum() / max(1, (p | t).sum()))
+
+
+def test_group_on_a_raft_is_people_not_raft(analysed):
+    """kodim14: eight rafters, most faces small or in profile; the raft they sit on is not a person.
+
+    The frame-level segmenter merges the people with the raft; re-segmenting each found person
+    on their own crop separates them, and the finer face search finds the small faces.
+    """
+    _, result, truth = analysed("kodim14")
+    assert result.person_found and len(result.faces) >= 6
+    silhouette = result["person"] + result["skin"]
+    is_person = (truth == PERSON) | (truth == SKIN)
+    assert silhouette[truth == OTHER].mean() < 0.12
+    merged = np.where(result.hard() == SKIN, PERSON, result.hard())
+    assert _iou(merged, np.where(truth == SKIN, PERSON, truth), PERSON) > 0.55
+    assert silhouette[is_person].mean() > 0.5
+
+
+def test_warm_evening_sky_is_sky_and_the_sea_is_not(analysed):
+    """kodim06: a warm, hazy sky (neither blue nor grey) above green-cyan water."""
+    _, result, truth = analysed("kodim06")
+    sky = result["sky"]
+    assert sky[truth == SKY].mean() > 0.75
+    assert sky[truth == OTHER].mean() < 0.05
+
+
+def test_calm_sea_below_a_straight_horizon_is_not_sky(analysed):
+    """kodim11: deep blue sky over a deep blue sea band; the horizon separates them."""
+    _, result, truth = analysed("kodim11")
+    assert _iou(result.hard(), truth, SKY) > 0.9
+    h = truth.shape[0]
+    band = slice(round(75 / 512 * h), round(95 / 512 * h))  # the sea band under the horizon
+    assert result["sky"][band].mean() < 0.1
+
+
+def test_horizon_found_only_at_a_sharp_straight_step():
+    from silverprint.regions.sky import _horizon_row
+
+    h, w = 60, 90
+    lab = np.zeros((h, w, 3), np.float32)
+    lab[..., 0] = np.linspace(80, 60, h)[:, None]          # smooth sky gradient: no horizon
+    lab[..., 2] = -25
+    grown = np.ones((h, w), bool)
+    assert _horizon_row(lab, grown) is None
+    lab[40:, :, 0] -= 12                                    # a darker sea from row 40
+    row = _horizon_row(lab, grown)
+    assert row is not None and abs(row - 40) <= 2
+    narrow = np.zeros((h, w), bool)
+    narrow[:, :20] = True                                   # a sliver of the width is not a horizon
+    assert _horizon_row(lab, narrow) is None
+
+
+def test_distant_and_shadowed_treeline_is_vegetation(analysed):
+    """kodim12: a dark, desaturated treeline on the horizon; per-segment decisions recover it."""
+    _, result, truth = analysed("kodim12")
+    assert _iou(result.hard(), truth, VEG) > 0.55
+    assert result["vegetation"][truth == OTHER].mean() < 0.1
+
+
 def test_refinement_follows_image_edges_without_halo():
     """A coarse mask with a blurred, misplaced boundary snaps to the image edge at full size."""
     cv2 = pytest.importorskip("cv2")
