@@ -10,7 +10,6 @@ of rendering at once). One session is shown at a time; later ones queue.
 """
 from __future__ import annotations
 
-import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -33,16 +32,12 @@ class HostedService:
         import uvicorn
 
         from silverprint.service import create_app
-        from silverprint.service.endpoint import bind_address, ensure_token, write_endpoint_file
+        from silverprint.service.endpoint import (bind_address, ensure_token, listen_socket,
+                                                 write_endpoint_file)
 
         host, wanted = bind_address(port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.sock.bind((host, wanted))
-        except OSError:  # the usual port is taken by something that is not our service
-            self.sock.bind((host, 0))
-        self.sock.listen(128)
+        # the usual port may be taken by something that is not our service: then any free port
+        self.sock = listen_socket(host, wanted, any_port_if_taken=True)
         self.url = f"http://{host}:{self.sock.getsockname()[1]}"
         ensure_token()
         config = uvicorn.Config(create_app(), log_level="warning", access_log=False,

@@ -8,7 +8,6 @@ answers at the configured address (exit 0 yes, 1 no), for scripts and for the co
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 
 
@@ -47,21 +46,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import SilverprintError
     from ..service.app import create_app
-    from ..service.endpoint import bind_address, clear_endpoint_file, ensure_token, write_endpoint_file
+    from ..service.endpoint import (bind_address, clear_endpoint_file, ensure_token, listen_socket,
+                                    write_endpoint_file)
     from ..service.settings import ServiceSettings
 
     host, port = bind_address(args.port)
     if not 0 <= port <= 65535:
         raise SilverprintError(f"--port {port}: must be 0..65535")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise SilverprintError(f"cannot listen on {host}:{port}: {exc.strerror} "
-                               "(is another silverprint service running? try --port 0)") from None
-    sock.listen(128)
+    sock = listen_socket(host, port)
     sock.set_inheritable(True)
     url = f"http://{host}:{sock.getsockname()[1]}"
     ensure_token()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,6 +70,27 @@ def bind_address(port: int | None) -> tuple[str, int]:
             raise SilverprintError(f"SILVERPRINT_URL={env!r}: the service only listens on 127.0.0.1")
         return DEFAULT_HOST, parts.port or DEFAULT_PORT
     return DEFAULT_HOST, DEFAULT_PORT
+
+
+def listen_socket(host: str, port: int, *, any_port_if_taken: bool = False) -> socket.socket:
+    """A listening socket for uvicorn on ``host:port``.
+
+    `silverprint serve` wants a clear error when the port is taken (another service is probably
+    running); the companion hosting the service falls back to any free port instead
+    (``any_port_if_taken``) and advertises it through the endpoint file.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        if not any_port_if_taken:
+            sock.close()
+            raise SilverprintError(f"cannot listen on {host}:{port}: {exc.strerror} "
+                                   "(is another silverprint service running? try --port 0)") from None
+        sock.bind((host, 0))
+    sock.listen(128)
+    return sock
 
 
 def _atomic_write(path: Path, text: str, mode: int) -> None:
