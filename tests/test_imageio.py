@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import struct
 import subprocess
 import sys
 import textwrap

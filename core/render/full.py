@@ -208,7 +208,7 @@ class _FastBands:
         return np.ascontiguousarray(band, dtype=np.float32)
 
     def _regions(self, band: np.ndarray, ids: list[int], start: int, stop: int):
-        fc, prep = self.fc, self.prep
+        fc = self.fc
         ws = self._workspace()
         b = ws.view(band.shape[0])
         lin_t = None
