@@ -33,6 +33,7 @@ ANALYSIS_SIZE = 768  #: long side of the masks, in pixels
 GUIDE_RADIUS = 3     #: guided-filter window radius on the working grid (~8 px at analysis size)
 CONFIDENCE_FLOOR = 0.01  #: weight of the least confident coarse pixels in the guided fit
 PORTRAIT_FACE_HEIGHT = 0.12  #: face height (fraction of frame) from which a photo is a portrait
+FRAME_BORDER = 2  #: outermost working-grid rows / columns that inherit their inner neighbours
 GUIDE_EPS = 0.02 ** 2  #: guided-filter regulariser (sRGB units squared): edges above ~2 % hold
 
 
@@ -116,11 +117,29 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
     stack[..., 2] = p_total * skin_given
     stack[..., 3] = rest * (1.0 - s) * v
     stack[..., 4] = rest * (1.0 - s) * (1.0 - v)
+    _inherit_border(stack)
     refined = refine(work, stack, small)
     t4 = time.perf_counter()
     timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
                    total=t4 - t0)
     return RegionMasks(refined, people.faces, people.person_found, timings)
+
+
+def _inherit_border(stack: np.ndarray, width: int = FRAME_BORDER) -> None:
+    """The outermost rows and columns take the class of their inner neighbours (in place).
+
+    Scans and some cameras leave a thin dark or light line along the frame edge; on the coarse
+    grid it is a strong edge that breaks the sky's calm and its colour tests, so the sky (or
+    foliage) would stop a few pixels short of the edge. Real content at the edge continues
+    inwards, so copying the inner verdict is harmless.
+    """
+    h, w = stack.shape[:2]
+    if min(h, w) <= 2 * width + 1:
+        return
+    stack[:width] = stack[width]
+    stack[-width:] = stack[-width - 1]
+    stack[:, :width] = stack[:, width:width + 1]
+    stack[:, -width:] = stack[:, -width - 1:-width]
 
 
 def confidence(probs: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ SMOOTH_LOOSE = 4.0     # texture of sky, haze, blue between clouds (foliage is r
 CLOUD_TEXTURE = 8.0    # enclosed cloud bodies may have this much shading
 CLOUD_CHROMA = 30.0    # ... and this much tint
 EDGE_BARRIER = 6.0     # an edge stronger than this separates regions (a roofline, a horizon)
+CLOUD_CONFIDENCE = 0.85  # sky probability of an accepted cloud, whatever its tint
 NEUTRAL_CHROMA = 20.0  # greys, whites, haze (after white balance)
 GLOW_L = 70.0          # a warm sky must be at least this light (L*) ...
 GLOW_CHROMA = 35.0     # ... and no more chromatic than this, and the frame's brightest tenth
@@ -142,6 +143,10 @@ def sky_probability(f: Features) -> np.ndarray:
     # Confidence: sky-coloured (or the seed sky's own colour) and smooth.
     colour = np.maximum(colour, like_seed.astype(np.float32))
     soft = np.clip(0.6 + 0.4 * colour * sigmoid((SMOOTH_LOOSE - f.texture) / 1.0), 0, 1)
+    # A cloud that passed the structural tests (bright, on or enclosed by the sky) is sky with
+    # fair confidence even when it is warm or shaded; a bare 0.6 would let the edge-aware
+    # refinement hand its rim to whatever lies next to it.
+    soft = np.where(cloud, np.maximum(soft, CLOUD_CONFIDENCE), soft)
     return (sky * soft).astype(np.float32)
 
 
