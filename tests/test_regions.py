@@ -159,6 +159,37 @@ def test_distant_and_shadowed_treeline_is_vegetation(analysed):
     assert result["vegetation"][truth == OTHER].mean() < 0.1
 
 
+def test_frame_edge_takes_the_inner_verdict():
+    """A scanner's border line must not cut the sky (or anything) short of the frame edge."""
+    from silverprint.regions.analysis import _inherit_border
+
+    stack = np.zeros((20, 30, 5), np.float32)
+    stack[..., 0] = 1.0                 # sky everywhere inside ...
+    stack[:2, :, :] = 0.0
+    stack[:2, :, 4] = 1.0               # ... but 'other' along a 2-px border line at the top
+    stack[:, -1, :] = 0.0
+    stack[:, -1, 3] = 1.0               # and 'vegetation' in the last column
+    _inherit_border(stack, width=2)
+    assert np.all(stack[..., 0] == 1.0)
+    np.testing.assert_allclose(stack.sum(axis=2), 1.0)
+
+
+def test_segment_consensus_spreads_a_majority_verdict():
+    """Dark gaps inside a foliage segment join it; a stray pixel in a wall segment is dropped."""
+    from silverprint.regions.vegetation import segment_consensus
+
+    rgb = np.full((64, 96, 3), 0.8, np.float32)     # a pale wall on the left ...
+    rgb[:, 48:] = (0.15, 0.35, 0.1)                  # ... a dark green mass on the right
+    prob = np.zeros((64, 96), np.float32)
+    prob[:, 48:] = 1.0
+    prob[20:30, 60:70] = 0.0                         # shadowed leaves the colour test missed
+    prob[10, 10] = 1.0                               # a stray green speck on the wall
+    out = segment_consensus(rgb, prob)
+    assert out[20:30, 60:70].min() > 0.5
+    assert out[10, 10] < 0.5
+    assert out[:, :40].max() < 0.5 and out[:, 52:].min() > 0.5
+
+
 def test_refinement_follows_image_edges_without_halo():
     """A coarse mask with a blurred, misplaced boundary snaps to the image edge at full size."""
     cv2 = pytest.importorskip("cv2")
