@@ -150,6 +150,11 @@ def test_horizon_found_only_at_a_sharp_straight_step():
     narrow = np.zeros((h, w), bool)
     narrow[:, :20] = True                                   # a sliver of the width is not a horizon
     assert _horizon_row(lab, narrow) is None
+    partial = np.zeros((h, w), bool)
+    partial[:36] = True                                     # sky across the frame, people in front
+    partial[36:, :25] = True                                # of the horizon; calm sea let in on the left
+    row = _horizon_row(lab, partial)
+    assert row is not None and abs(row - 40) <= 2
 
 
 def test_distant_and_shadowed_treeline_is_vegetation(analysed):

@@ -41,7 +41,8 @@ SEED_SIGMAS = 2.5      # ... or within this many of the seed's standard deviatio
 HORIZON_GAP = 2        # rows (working grid) above and below a candidate horizon compared ...
 HORIZON_DE = 6.0       # ... with a colour difference (Delta E) at least this ...
 HORIZON_SHARE = 0.8    # ... in this share of the columns ...
-HORIZON_WIDTH = 0.5    # ... across at least this fraction of the frame's width
+HORIZON_WIDTH = 0.5    # ... with sky above it across at least this fraction of the width ...
+HORIZON_MIN_BELOW = 0.05  # ... and sky-like pixels on both sides across at least this fraction
 BRIGHT_LIFT = 15.0     # a sky of any tint is this much lighter (L*) than the frame's median ...
 BRIGHT_MIN_L = 60.0    # ... and at least this light
 BRIGHT_TOP_SPAN = 0.3  # ... spans this much of the top edge ...
@@ -193,7 +194,12 @@ def _horizon_row(lab: np.ndarray, grown: np.ndarray) -> int | None:
     step = np.sqrt(((upper - lower) ** 2).sum(axis=2)) >= HORIZON_DE
     width = both.sum(axis=1)
     share = (step & both).sum(axis=1) / np.maximum(width, 1)
-    ok = (width >= HORIZON_WIDTH * w) & (share >= HORIZON_SHARE)
+    # The sky lies above the line across most of the frame (people or trees may stand in front
+    # of it at the line itself); below it, the part the sky's tests let in (calm water) may be
+    # narrower, but it must be a fair piece and step almost everywhere.
+    sky_above = (np.cumsum(grown, axis=0) > 0)[: h - 2 * gap].sum(axis=1)
+    ok = ((sky_above >= HORIZON_WIDTH * w) & (width >= HORIZON_MIN_BELOW * w)
+          & (share >= HORIZON_SHARE))
     ok[: round(0.1 * h)] = False  # a line in the top tenth is a cloud edge, not the horizon
     rows = np.flatnonzero(ok)
     if rows.size == 0:
