@@ -4,6 +4,8 @@ Each label file (`tests/data/labels/<photo>.json`) names its photo by source (a 
 sample photo shipped inside the scikit-image / matplotlib wheels: photos are never committed) and
 holds coarse polygons in that photo's pixel coordinates. Shapes are painted in file order over
 ``other``; region ``ignore`` marks ambiguous pixels (flowers, lattice towers) left out of scoring.
+``split`` is ``dev`` (default: photos the region rules were developed on) or ``heldout`` (labelled
+after the rules were frozen and never used to tune them), so the bench can report both.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ..params import SEMANTIC_REGIONS
 
 IGNORE = 255  #: label value of pixels left out of scoring
 LABEL_REGIONS: tuple[str, ...] = SEMANTIC_REGIONS + ("ignore",)
+SPLITS = ("dev", "heldout")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Label:
     size: tuple[int, int]  # (width, height)
     shapes: tuple[tuple[str, np.ndarray], ...]
     notes: str
+    split: str = "dev"
 
 
 def load_label(path: Path) -> Label:
@@ -35,7 +39,11 @@ def load_label(path: Path) -> Label:
         if shape["region"] not in LABEL_REGIONS:
             raise ValueError(f"{path}: unknown region {shape['region']!r}")
         shapes.append((shape["region"], np.asarray(shape["points"], dtype=np.float64)))
-    return Label(data["photo"], data["source"], tuple(data["size"]), tuple(shapes), data.get("notes", ""))
+    split = data.get("split", "dev")
+    if split not in SPLITS:
+        raise ValueError(f"{path}: unknown split {split!r}")
+    return Label(data["photo"], data["source"], tuple(data["size"]), tuple(shapes), data.get("notes", ""),
+                 split)
 
 
 def load_labels(folder: Path) -> list[Label]:
