@@ -379,6 +379,17 @@ def test_labelled_set_is_complete_and_renders():
         assert set(np.unique(index)) <= {0, 1, 2, 3, 4, IGNORE}
 
 
+def test_label_split_is_validated(tmp_path):
+    """Held-out photos are marked in their label file; a typo in the split is an error."""
+    labels = load_labels(LABELS)
+    assert {lab.split for lab in labels} == {"dev", "heldout"}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"photo": "x", "source": {"kind": "kodak", "file": "x.png"}, "size": [4, 4], '
+                   '"split": "test", "shapes": []}')
+    with pytest.raises(ValueError, match="unknown split"):
+        load_label(bad)
+
+
 def test_regions_cli_writes_one_png_per_region(tmp_path, capsys):
     src = KODAK / "kodim21.png"
     if not src.is_file():
