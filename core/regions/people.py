@@ -4,9 +4,12 @@
   segment is trusted only where a detector confirms a person: a face (short- and full-range face
   detectors, and the full-range one again on enlarged tiles for small faces in group shots) that
   lies on the segment, or, when no face is visible, a body pose (BlazePose, which also gives its
-  own person mask). Trusted segments are further
+  own person mask). Each face-confirmed person is re-segmented on a crop of their own body box,
+  where the segmenter separates a person from the raft or sofa they sit on far better than at
+  frame scale (overlapping crops vote); where the frame-level mask still sees people no found
+  face explains, small faces are searched again on finer tiles. Trusted segments are further
   limited to an anthropometric box around each face (a body spans ~8 head heights down and ~4 to
-  each side), so a raft or sofa touching a person is not counted as the person.
+  each side).
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
   it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
