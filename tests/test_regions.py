@@ -164,6 +164,39 @@ def test_distant_and_shadowed_treeline_is_vegetation(analysed):
     assert result["vegetation"][truth == OTHER].mean() < 0.1
 
 
+def test_shadowed_palm_crowns_are_vegetation(analysed):
+    """kodim16: backlit palm crowns on a far island are dull olive; the pale-foliage pass adds them."""
+    _, result, truth = analysed("kodim16")
+    assert _iou(result.hard(), truth, VEG) > 0.55
+    assert result["vegetation"][truth == OTHER].mean() < 0.1
+
+
+def test_pale_green_joins_only_a_region_with_sure_foliage():
+    """Hysteresis: weak evidence grows a sure region, but never starts one on its own."""
+    from silverprint.regions.vegetation import grow_into
+
+    strong = np.zeros((40, 60), np.float32)
+    strong[5:15, 5:15] = 1.0                      # clearly green foliage ...
+    loose = np.zeros_like(strong)
+    loose[5:30, 5:25] = 0.9                       # ... continued by a hazy part of the same wood
+    loose[5:30, 40:55] = 0.9                      # a pale green lagoon, unconnected
+    out = grow_into(strong, loose)
+    assert out[20:30, 5:25].min() > 0.5
+    assert out[:, 35:].max() < 0.5
+    assert out[5:15, 5:15].min() == 1.0
+
+
+def test_gaps_between_leaves_close_but_open_ground_does_not():
+    from silverprint.regions.vegetation import close_gaps
+
+    prob = np.zeros((60, 80), np.float32)
+    prob[10:50, 10:30] = 1.0
+    prob[10:50, 34:54] = 1.0                      # two halves of a bush, a 4-px gap between
+    out = close_gaps(prob, radius=4)
+    assert out[20:40, 30:34].min() > 0.5
+    assert out[:, 60:].max() == 0.0 and out[55:, :].max() == 0.0
+
+
 def test_frame_edge_takes_the_inner_verdict():
     """A scanner's border line must not cut the sky (or anything) short of the frame edge."""
     from silverprint.regions.analysis import _inherit_border

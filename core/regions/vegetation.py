@@ -5,6 +5,9 @@ degrees, judged on the colours as shot), never as vivid as lime plastic with the
 blades make a fine texture. Foliage is a texture, not a colour: leaves mix with dark gaps and
 specular highlights, so the per-pixel evidence is averaged over a neighbourhood (density) before
 deciding. Smooth green surfaces (a painted door, defocused backgrounds) get partial credit only.
+Haze and dull light desaturate leaves but keep their chromaticity green; a second, looser pass
+admits such pale textured green only where it continues foliage the strict pass is sure of
+(hysteresis), and shadow is judged by chromaticity (normalised rgb), which shading leaves intact.
 """
 from __future__ import annotations
 
@@ -21,6 +24,11 @@ MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens
 DENSITY_RADIUS = 3  # pixels on the working grid
 DENSITY_MIN = 0.3  # share of plant evidence in the neighbourhood for a pixel to be vegetation
 DARK_GAP_L = 32.0  # L*: darker pixels (shadowed leaves, gaps) take their neighbourhood's verdict
+GAP_LEAN = 0.03  # (g - b) / (r + g + b) a dark gap needs to count as shadowed foliage
+CLOSE_RADIUS = 5  # working-grid pixels: gaps between leaves up to ~2x this are closed
+PALE_HUE_LO = 60.0  # HSV degrees: pale yellow-greens below are dry stone, sand, lichen
+PALE_SAT = 0.12  # HSV saturation floor of hazy / dull foliage (second pass only)
+PALE_TEXTURE = 2.5  # texture (mean |grad L|) pale green needs: leaves, not a smooth lagoon
 MIN_AREA = 0.015  # vegetation components smaller than this fraction of the frame are dropped
 SEGMENT_SCALE = 150.0  # Felzenszwalb scale on the half-size grid (larger: bigger segments)
 SEGMENT_SHARE = 0.4  # a segment this much vegetation is vegetation throughout ...
@@ -42,10 +50,43 @@ def greenness(f: Features) -> np.ndarray:
     return hue_ok * sat_ok * exg_ok * value_ok * light_ok * natural
 
 
+def pale_greenness(f: Features) -> np.ndarray:
+    """Evidence of desaturated foliage (haze, overcast, dusty leaves): green proper, not yellow.
+
+    Haze and dull light lower a leaf's saturation but keep its chromaticity on the green side
+    (green above red and blue in normalised rgb); grey water, concrete and weathered paint sit
+    on the neutral point or lean blue or warm. This weaker colour test counts only together
+    with leaf texture (see `vegetation_probability`).
+    """
+    r, g, b = f.rgb[..., 0], f.rgb[..., 1], f.rgb[..., 2]
+    s = r + g + b + 1e-3
+    hue_ok = sigmoid((f.hue - PALE_HUE_LO) / 5.0) * sigmoid((HUE_HI - f.hue) / 6.0)
+    sat_ok = sigmoid((f.sat - PALE_SAT) / 0.03)
+    gr_ok = sigmoid(((g - r) / s) / 0.01)
+    gb_ok = sigmoid(((g - b) / s - 0.04) / 0.015)
+    light_ok = sigmoid((MAX_L - f.lab[..., 0]) / 4.0)
+    return hue_ok * sat_ok * gr_ok * gb_ok * light_ok
+
+
 def vegetation_probability(f: Features) -> np.ndarray:
-    """Soft vegetation probability (h, w) float32 on the working grid."""
-    green = greenness(f)
+    """Soft vegetation probability (h, w) float32 on the working grid.
+
+    Two passes of the same density test: one on clearly plant-coloured pixels, one that also
+    admits pale (hazy, dull, overcast) green with leaf texture; a region found only by the
+    second pass is kept when it contains vegetation the first pass is sure of (hysteresis).
+    """
     textured = sigmoid((f.texture - 1.2) / 0.4)
+    green = greenness(f)
+    strong = _dense_evidence(f, green, textured)
+    pale = pale_greenness(f) * sigmoid((f.texture - PALE_TEXTURE) / 0.5)
+    loose = _dense_evidence(f, np.maximum(green, pale), textured)
+    prob = grow_into(strong, loose)
+    prob = segment_consensus(f.rgb, prob)
+    return close_gaps(prob)
+
+
+def _dense_evidence(f: Features, green: np.ndarray, textured: np.ndarray) -> np.ndarray:
+    """Per-pixel plant-colour evidence -> neighbourhood density decision, specks dropped."""
     # Smooth green is paint, plastic or an eye, unless it is a large backdrop (defocused foliage).
     n, lab = cv2.connectedComponents((green > 0.5).astype(np.uint8), connectivity=8)
     large = np.bincount(lab.ravel(), minlength=n) >= BACKDROP_AREA * lab.size
@@ -54,15 +95,47 @@ def vegetation_probability(f: Features) -> np.ndarray:
     k = 2 * DENSITY_RADIUS + 1
     density = cv2.blur(evidence, (k, k), borderType=cv2.BORDER_REFLECT)
     # Dark gaps between leaves inherit their neighbourhood; elsewhere the pixel must be green too.
-    own = np.maximum(evidence, sigmoid((DARK_GAP_L - f.lab[..., 0]) / 5.0) * density)
+    # Shadow changes a leaf's intensity, not its chromaticity: only a dark pixel that still leans
+    # green (green above blue in normalised rgb) inherits; the brown shadow under an object does not.
+    r, g, b = f.rgb[..., 0], f.rgb[..., 1], f.rgb[..., 2]
+    lean = sigmoid(((g - b) / (r + g + b + 1e-3) - GAP_LEAN) / 0.02)
+    own = np.maximum(evidence, sigmoid((DARK_GAP_L - f.lab[..., 0]) / 5.0) * lean * density)
     prob = np.clip(sigmoid((density - DENSITY_MIN) / 0.08) * sigmoid((own - 0.2) / 0.08), 0, 1)
     # Isolated specks (a green eye, a sticker, a lit leaf on a sleeve) are not a region worth
     # its own sliders: drop components smaller than MIN_AREA of the frame.
     n, lab = cv2.connectedComponents((prob > 0.5).astype(np.uint8), connectivity=8)
     small = np.bincount(lab.ravel(), minlength=n) < MIN_AREA * lab.size
     small[0] = False
-    prob = np.where(small[lab], prob * 0.2, prob).astype(np.float32)
-    return segment_consensus(f.rgb, prob)
+    return np.where(small[lab], prob * 0.2, prob).astype(np.float32)
+
+
+def grow_into(prob: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """Hysteresis: weak evidence counts only where it is connected to confident vegetation.
+
+    Hazy or dull foliage continues a wood whose nearer, sunlit part is clearly green; the same
+    pale green-grey on its own (a lagoon, lichen on a wall) is not enough to start a region.
+    """
+    sure = prob > 0.5
+    cand = (sure | (weak > 0.5)).astype(np.uint8)
+    n, lab = cv2.connectedComponents(cand, connectivity=8)
+    seeded = np.bincount(lab.ravel(), weights=sure.ravel(), minlength=n) > 0
+    seeded[0] = False
+    return np.where(seeded[lab] & ~sure, np.maximum(prob, weak), prob).astype(np.float32)
+
+
+def close_gaps(prob: np.ndarray, radius: int | None = None) -> np.ndarray:
+    """Gaps narrower than ~2 x `CLOSE_RADIUS` inside vegetation become vegetation.
+
+    A bush or a tree is one region to a photographer, sky glints, wall and shadow between its
+    leaves included; a morphological closing of the confident mask adds those gaps.
+    """
+    radius = CLOSE_RADIUS if radius is None else radius
+    if radius <= 0:
+        return prob
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    sure = (prob > 0.5).astype(np.uint8)
+    closed = cv2.morphologyEx(sure, cv2.MORPH_CLOSE, k, borderType=cv2.BORDER_REPLICATE)
+    return np.where(closed > sure, np.maximum(prob, 0.6), prob).astype(np.float32)
 
 
 def segment_consensus(rgb: np.ndarray, prob: np.ndarray) -> np.ndarray:
