@@ -197,6 +197,27 @@ def test_gaps_between_leaves_close_but_open_ground_does_not():
     assert out[:, 60:].max() == 0.0 and out[55:, :].max() == 0.0
 
 
+def test_smooth_green_object_is_not_vegetation_but_a_backdrop_is():
+    """Fine detail decides: a plastic cap is smooth inside, leaves are not; a big blur is foliage."""
+    from silverprint.regions.vegetation import drop_smooth
+
+    prob = np.zeros((100, 100), np.float32)
+    prob[10:30, 10:30] = 1.0                       # a smooth green object (4 % of the frame)
+    prob[10:30, 60:80] = 1.0                       # a leafy bush of the same size
+    prob[50:95, 5:95] = 1.0                        # a large defocused green backdrop
+    detail = np.full((100, 100), 0.3, np.float32)  # smooth everywhere ...
+    detail[10:30, 60:80] = 2.0                     # ... except among the leaves
+    out = drop_smooth(prob, detail)
+    assert out[10:30, 10:30].max() < 0.5
+    assert out[10:30, 60:80].min() == 1.0 and out[50:95, 5:95].min() == 1.0
+
+
+def test_vivid_green_cap_is_not_vegetation(analysed):
+    """kodim03: a lime-green cap passes colour and coarse texture; fine detail rejects it."""
+    _, result, truth = analysed("kodim03")
+    assert (result.hard() == VEG).mean() < 0.005
+
+
 def test_frame_edge_takes_the_inner_verdict():
     """A scanner's border line must not cut the sky (or anything) short of the frame edge."""
     from silverprint.regions.analysis import _inherit_border

@@ -92,7 +92,7 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
     small = analysis_image(rgb)
     h, w = small.shape[:2]
     work = resize_long(small, WORK_SIZE)
-    feats = compute_features(work)
+    feats = compute_features(work, small)
     t1 = time.perf_counter()
     sky = sky_probability(feats)
     veg = vegetation_probability(feats)

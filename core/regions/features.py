@@ -26,6 +26,8 @@ class Features:
     edge: np.ndarray     # (h, w) |grad L| at the pixel
     rows: np.ndarray     # (h, w) row position, 0 at the top, 1 at the bottom
     l_median: float      # median L of the frame
+    detail: np.ndarray | None = None  # (h, w) fine-scale |L - blur(L)| measured at the analysis
+    #                                   size (finer than this grid), area-resampled; None if unknown
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -60,13 +62,26 @@ def grey_edge_gains(rgb: np.ndarray, p: float = 6.0, max_gain: float = 1.15) -> 
     return np.clip(gains, 1 / max_gain, max_gain).astype(np.float32)
 
 
-def compute_features(rgb_small: np.ndarray) -> Features:
+def fine_detail(rgb_fine: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """High-frequency luminance energy of a finer copy of the image, averaged onto ``shape``.
+
+    Leaves, needles and grass blades keep detail at the finest scale; painted or plastic objects
+    (a green cap, a door) are smooth inside at that scale even when their folds and outline
+    make the coarse grid's gradient texture high.
+    """
+    light = cv2.cvtColor(np.ascontiguousarray(rgb_fine, dtype=np.float32), cv2.COLOR_RGB2Lab)[..., 0]
+    hf = np.abs(light - cv2.GaussianBlur(light, (0, 0), 1.0))
+    return cv2.resize(hf, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def compute_features(rgb_small: np.ndarray, rgb_fine: np.ndarray | None = None) -> Features:
     """Features of an image already at (about) the working size.
 
     Lab (the sky's grey / blue test) is computed after grey-edge white balance, since a colour
     cast moves a grey sky's b* a lot; hue and saturation (the vegetation test) are kept as shot:
     balancing a frame dominated by foliage or by a green-cyan sea pulls the foliage towards
     orange, and leaves stay recognisably green-yellow under ordinary casts anyway.
+    ``rgb_fine`` (the same photo at the analysis size) adds `Features.detail`.
     """
     rgb = np.clip(np.ascontiguousarray(rgb_small, dtype=np.float32), 0, 1)
     balanced = np.clip(rgb * grey_edge_gains(rgb), 0, 1)
@@ -80,5 +95,6 @@ def compute_features(rgb_small: np.ndarray) -> Features:
     h, w = light.shape
     rows = np.broadcast_to(np.linspace(0, 1, h, dtype=np.float32)[:, None], (h, w))
     chroma = np.sqrt(lab[..., 1] ** 2 + lab[..., 2] ** 2)
+    detail = None if rgb_fine is None else fine_detail(rgb_fine, (h, w))
     return Features(rgb, lab, hsv[..., 0], hsv[..., 1], chroma, texture, edge, rows,
-                    float(np.median(light)))
+                    float(np.median(light)), detail)

@@ -29,6 +29,7 @@ CLOSE_RADIUS = 5  # working-grid pixels: gaps between leaves up to ~2x this are 
 PALE_HUE_LO = 60.0  # HSV degrees: pale yellow-greens below are dry stone, sand, lichen
 PALE_SAT = 0.12  # HSV saturation floor of hazy / dull foliage (second pass only)
 PALE_TEXTURE = 2.5  # texture (mean |grad L|) pale green needs: leaves, not a smooth lagoon
+DETAIL_MIN = 0.7  # median |L - blur(L)| (L units, analysis size) below which a patch is smooth
 MIN_AREA = 0.015  # vegetation components smaller than this fraction of the frame are dropped
 SEGMENT_SCALE = 150.0  # Felzenszwalb scale on the half-size grid (larger: bigger segments)
 SEGMENT_SHARE = 0.4  # a segment this much vegetation is vegetation throughout ...
@@ -82,7 +83,31 @@ def vegetation_probability(f: Features) -> np.ndarray:
     loose = _dense_evidence(f, np.maximum(green, pale), textured)
     prob = grow_into(strong, loose)
     prob = segment_consensus(f.rgb, prob)
-    return close_gaps(prob)
+    prob = close_gaps(prob)
+    return prob if f.detail is None else drop_smooth(prob, f.detail)
+
+
+def drop_smooth(prob: np.ndarray, detail: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """Vegetation components without fine detail, and not a large backdrop, are not plants.
+
+    Colour and coarse texture pass a vivid green cap or painted object (its folds and outline
+    are texture on the coarse grid); foliage differs in keeping high-frequency detail inside at
+    the analysis size. A component whose median `Features.detail` is below `DETAIL_MIN` is
+    dropped unless it covers `BACKDROP_AREA` of the frame (defocused foliage behind a subject).
+    """
+    threshold = DETAIL_MIN if threshold is None else threshold
+    n, lab = cv2.connectedComponents((prob > 0.5).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return prob
+    flat = lab.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(n + 1))
+    values = detail.ravel()[order]
+    smooth = np.zeros(n, bool)
+    for c in range(1, n):
+        part = values[bounds[c]:bounds[c + 1]]
+        smooth[c] = part.size < BACKDROP_AREA * lab.size and float(np.median(part)) < threshold
+    return np.where(smooth[lab], prob * 0.2, prob).astype(np.float32)
 
 
 def _dense_evidence(f: Features, green: np.ndarray, textured: np.ndarray) -> np.ndarray:
