@@ -218,6 +218,12 @@ def test_vivid_green_cap_is_not_vegetation(analysed):
     assert (result.hard() == VEG).mean() < 0.005
 
 
+def test_foliage_cut_by_the_frame_edge_is_kept(analysed):
+    """kodim07: the shaded leaves in the bottom-right corner are a small patch, but the frame cuts it."""
+    _, result, truth = analysed("kodim07")
+    assert _iou(result.hard(), truth, VEG) > 0.72
+
+
 def test_frame_edge_takes_the_inner_verdict():
     """A scanner's border line must not cut the sky (or anything) short of the frame edge."""
     from silverprint.regions.analysis import _inherit_border

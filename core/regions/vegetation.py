@@ -127,9 +127,12 @@ def _dense_evidence(f: Features, green: np.ndarray, textured: np.ndarray) -> np.
     own = np.maximum(evidence, sigmoid((DARK_GAP_L - f.lab[..., 0]) / 5.0) * lean * density)
     prob = np.clip(sigmoid((density - DENSITY_MIN) / 0.08) * sigmoid((own - 0.2) / 0.08), 0, 1)
     # Isolated specks (a green eye, a sticker, a lit leaf on a sleeve) are not a region worth
-    # its own sliders: drop components smaller than MIN_AREA of the frame.
+    # its own sliders: drop components smaller than MIN_AREA of the frame (half that at the edge).
     n, lab = cv2.connectedComponents((prob > 0.5).astype(np.uint8), connectivity=8)
-    small = np.bincount(lab.ravel(), minlength=n) < MIN_AREA * lab.size
+    # One cut by the frame edge is the visible part of a larger plant: half the area suffices.
+    minimum = np.full(n, MIN_AREA * lab.size)
+    minimum[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] *= 0.5
+    small = np.bincount(lab.ravel(), minlength=n) < minimum
     small[0] = False
     return np.where(small[lab], prob * 0.2, prob).astype(np.float32)
 
