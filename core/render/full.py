@@ -280,9 +280,3 @@ class _FastBands:
             d_t = torch.from_numpy(self.fc.apply_curve(d, self.tables, ws, b, curved))[None, None]
         k_t = None if k is None else torch.from_numpy(k.copy())[None, None]
         return d_t, k_t, disp_t, feat
-
-
-def cv2_lut(band: np.ndarray, table: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.LUT(band, table.astype(np.float32))
