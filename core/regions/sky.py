@@ -59,17 +59,11 @@ def _scores(f: Features) -> tuple[np.ndarray, np.ndarray]:
     return blue, neutral
 
 
-def colour_score(f: Features) -> np.ndarray:
-    """How sky-like the colour is: blue at any chroma, otherwise near-neutral."""
-    blue, neutral = _scores(f)
-    return np.maximum(blue, neutral)
-
-
 def sky_probability(f: Features) -> np.ndarray:
     """Soft sky probability (h, w) float32 on the working grid."""
     light = f.lab[..., 0]
     blue, neutral = _scores(f)
-    colour = np.maximum(blue, neutral)
+    colour = np.maximum(blue, neutral)  # how sky-like: blue at any chroma, otherwise near-neutral
     # A blue sky may be darker than the rest (dusk); a grey or white one is brighter than most of
     # the frame (an overcast sky is the light source), which is what tells it from a grey wall.
     blue_ok = (blue > 0.5) & (light >= f.l_median - 10.0)
