@@ -23,9 +23,4 @@ if _version(QT_VERSION_STR) < MIN_QT:  # pragma: no cover - depends on the insta
     raise ImportError(f"Silverprint needs Qt {MIN_QT[0]}.{MIN_QT[1]} or newer, found {QT_VERSION_STR}")
 
 
-def qconnect(signal: pyqtBoundSignal, slot: Callable[..., Any]) -> None:
-    """Connect a signal to a slot (one spelling everywhere, easy to grep)."""
-    signal.connect(slot)
-
-
 __all__ = [name for name in dir() if not name.startswith("_")]

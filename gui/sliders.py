@@ -123,10 +123,6 @@ class SliderRow(QWidget):
         if self._value != self._base:
             self._commit(self._base, final=True)
 
-    def nudge(self, steps: int) -> None:
-        """Move by slider steps as the keyboard would (used by tests and the benchmark)."""
-        self.slider.setValue(self.slider.value() + steps)
-
     # -- internals --------------------------------------------------------------------------------
     def _tint_track(self, colour: QColor) -> None:
         dark = colour.darker(260).name()
