@@ -44,16 +44,11 @@ class Document:
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the full-resolution photo."""
-        h, w = _pixels(self.photo).shape[:2]
-        return w, h
+        return self.photo.size
 
     @property
     def bit_depth(self) -> int:
         return int(getattr(self.photo, "bit_depth", 8))
-
-
-def _pixels(photo: Any) -> np.ndarray:
-    return photo.pixels
 
 
 def open_file(path: str | os.PathLike, *, device: str = "auto") -> Document:
@@ -89,10 +84,8 @@ def preview_image(photo: Any, source: Path | None = None) -> np.ndarray:
     The preview is what every slider change re-renders, so its size is the latency budget; the
     full-resolution pass happens only on export / Apply.
     """
-    from silverprint import imageio, pipeline
+    from silverprint import imageio
 
-    if hasattr(pipeline, "preview_image"):
-        return pipeline.preview_image(photo, PREVIEW_LONG_SIDE)
     if max(photo.size) > PREVIEW_LONG_SIDE and source is not None:
         return imageio.load_preview(source, PREVIEW_LONG_SIDE).rgb
     return photo.rgb
@@ -105,10 +98,8 @@ def _make_preview(doc: Document, rgb: np.ndarray, local: np.ndarray | None, **kw
 
 
 def _device(choice: str) -> Any:
-    try:
-        from silverprint.device import resolve_device
-    except ImportError:  # pragma: no cover - older core
-        return "cpu" if choice == "auto" else choice
+    from silverprint.device import resolve_device
+
     return resolve_device(choice)
 
 
