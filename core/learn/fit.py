@@ -514,12 +514,6 @@ def _tensors(params: Params):
     return params_to_tensors(params)
 
 
-def render_fit(params: Params, item: FitData) -> torch.Tensor:
-    """Render one pair at fit size with explicit params (no grad): ``(1, h, w)``."""
-    with torch.no_grad():
-        return _render(_tensors(params), _batches([item])[0])[0, :1]
-
-
 def fit_pair(item: FitData, init: Params, *, steps: int = 60, lr: float = 0.02) -> FitResult:
     """One pair's own sliders, starting from (and pulled toward) the shared fit."""
     return fit_shared([item], init, regional=False, local=False, steps=steps, lr=lr,
