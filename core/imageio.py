@@ -562,11 +562,8 @@ def _decode_tiff(src: _Source, max_pixels: int, preview: int | None) -> _Decoded
                     arr = None
                 if arr is not None:
                     arr = _tiff_layout(arr, page)
-                    if photometric == 2 and arr.ndim == 3 and arr.shape[2] > 4:
+                    if photometric == 2 and arr.ndim == 3 and arr.shape[2] > 3:  # extra samples
                         arr = arr[..., :4] if _has_alpha(page) else arr[..., :3]
-                    if photometric == 2 and arr.ndim == 3 and arr.shape[2] == 4 \
-                            and not _has_alpha(page):
-                        arr = arr[..., :3]
                     bits = 8 if arr.dtype == np.uint8 else 16 if arr.dtype == np.uint16 else 32
                     if arr.dtype.kind == "f":
                         arr = arr.astype(np.float32, copy=False)  # float16 / float64 TIFFs
