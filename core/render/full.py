@@ -134,10 +134,11 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         base_small = engine.blur_base(small, mask_t, local_t, refs, prep) if prep.structure else None
         out = np.empty((height, width, 3) if prep.toning is not None else (height, width), dtype=np.float32)
         rows = max(1, (tile_pixels or TILE_PIXELS) // max(width, 1))
-        fast = _FastBands(rgb, prep, mask_t, height, width, rows) if (dev.type == "cpu" if fast is None else fast) else None
+        fast = _FastBands(rgb, prep, mask_t, base_small, height, width, rows) \
+            if (dev.type == "cpu" if fast is None else fast) else None
         bands = [(start, min(height, start + rows)) for start in range(0, height, rows)]
         if fast is not None and not fast.torch_left:
-            fast.run_all(rgb, bands, mask_t, out, base_small)
+            fast.run_all(rgb, bands, mask_t, out)
             return out
         for start, stop in bands:
             ids = _active_regions(mask_t, height, start, stop)
@@ -155,7 +156,7 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
                 d = engine.apply_curve(d, prep)
             base = None
             if base_small is not None:
-                base = fast.base_rows(base_small, start, stop) if fast is not None else \
+                base = fast.base_rows(start, stop) if fast is not None else \
                     spatial.resize_rows(base_small, height, width, start, stop)
             result = engine.finish(d, k, base, prep, height, width, start, stop)[0]
             if result.shape[0] == 3:
@@ -168,8 +169,8 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
 class _FastBands:
     """Steps 1–3 (and 5 when there are no local adjustments) of each band through `fastcpu`."""
 
-    def __init__(self, rgb: np.ndarray, prep: engine.Prepared, masks: torch.Tensor, height: int, width: int,
-                 rows: int):
+    def __init__(self, rgb: np.ndarray, prep: engine.Prepared, masks: torch.Tensor,
+                 base_small: torch.Tensor | None, height: int, width: int, rows: int):
         from . import fastcpu
 
         self.fc = fastcpu
@@ -183,6 +184,8 @@ class _FastBands:
             self.display_table3 = np.ascontiguousarray(np.repeat(self.display_table[None, :, None], 3, axis=2))
         self.tables = fastcpu.FastTables(prep, linear)
         self.masks = fastcpu.MaskRows(masks, height, width)
+        #: the structure base's rows (OpenCV's bilinear stretch, as for the masks), or None
+        self.base = None if base_small is None else fastcpu.MaskRows(base_small, height, width)
         #: whether torch must finish each band (local adjustments, grain, toning); structure and
         #: vignette are finished here
         self.torch_left = bool(prep.local) or prep.grain is not None or prep.toning is not None
@@ -221,13 +224,10 @@ class _FastBands:
         d, k = fc.shade_regions(band.shape[0], start, stop, pos, hue, self.masks, ids, self.tables, ws, b)
         return d, k, lin_t, ws, b
 
-    def run_all(self, rgb: np.ndarray, bands: list, masks: torch.Tensor, out: np.ndarray,
-                base_small: torch.Tensor | None) -> None:
+    def run_all(self, rgb: np.ndarray, bands: list, masks: torch.Tensor, out: np.ndarray) -> None:
         """Render every band straight into ``out`` (steps 1–3, 5, structure, vignette, clip: the
         same as `engine.finish` without grain and toning), two bands at a time."""
         prep = self.prep
-        if base_small is not None:
-            self._base = self.fc.MaskRows(base_small, self.height, self.width)
 
         def one(span):
             start, stop = span
@@ -235,8 +235,8 @@ class _FastBands:
             d, k, _, ws, b = self._regions(rgb[start:stop], ids, start, stop)
             target = out[start:stop]
             self.fc.apply_curve(d, self.tables, ws, b, target)
-            if k is not None and base_small is not None:
-                base = self._base.band(0, start, stop, b["mask"])
+            if k is not None and self.base is not None:
+                base = self.base.band(0, start, stop, b["mask"])
                 np.subtract(target, base, out=b["tmp"])
                 b["tmp"] *= k
                 target += b["tmp"]
@@ -252,12 +252,10 @@ class _FastBands:
             for span in bands:
                 one(span)
 
-    def base_rows(self, base_small: torch.Tensor, start: int, stop: int) -> torch.Tensor:
-        """Rows of the upsampled structure base (OpenCV's bilinear stretch, as for the masks)."""
-        if getattr(self, "_base", None) is None:
-            self._base = self.fc.MaskRows(base_small, self.height, self.width)
+    def base_rows(self, start: int, stop: int) -> torch.Tensor:
+        """Rows start..stop of the upsampled structure base, ``(1, 1, rows, W)``."""
         out = np.empty((stop - start, self.width), np.float32)
-        return torch.from_numpy(self._base.band(0, start, stop, out))[None, None]
+        return torch.from_numpy(self.base.band(0, start, stop, out))[None, None]
 
     def shade(self, band: np.ndarray, ids: list[int], start: int, stop: int):
         """``(d, k, display tensor, features)`` as tensors for torch to finish."""
