@@ -16,24 +16,23 @@ FORMATS = {"tiff16": ("16-bit TIFF", ".tif"), "png16": ("16-bit PNG", ".png"), "
 def default_export_path(source: Path | None, fmt: str, name: str = "photo",
                         folder: Path | None = None) -> Path:
     """``NAME_bw.EXT`` beside the original (or in ``folder``); numbered so nothing is overwritten."""
-    suffix = FORMATS[fmt][1]
     stem = source.stem if source is not None else Path(name).stem
     where = folder or (source.parent if source is not None else Path.home())
-    candidate = where / f"{stem}_bw{suffix}"
-    n = 2
-    while candidate.exists() or (source is not None and candidate.resolve() == source.resolve()):
-        candidate = where / f"{stem}_bw-{n}{suffix}"
-        n += 1
-    return candidate
+    return _free_name(where, stem, FORMATS[fmt][1], source)
 
 
 def default_video_path(source: Path, folder: Path | None = None) -> Path:
     """``NAME_bw.mp4`` beside the original video (or in ``folder``), numbered, never the original."""
-    where = folder or source.parent
-    candidate = where / f"{source.stem}_bw.mp4"
+    return _free_name(folder or source.parent, source.stem, ".mp4", source)
+
+
+def _free_name(where: Path, stem: str, suffix: str, source: Path | None) -> Path:
+    """``STEM_bw SUFFIX`` in ``where``, then ``STEM_bw-2``, ``-3``…: the first that is neither an
+    existing file nor the original."""
+    candidate = where / f"{stem}_bw{suffix}"
     n = 2
-    while candidate.exists() or candidate.resolve() == source.resolve():
-        candidate = where / f"{source.stem}_bw-{n}.mp4"
+    while candidate.exists() or (source is not None and candidate.resolve() == source.resolve()):
+        candidate = where / f"{stem}_bw-{n}{suffix}"
         n += 1
     return candidate
 
