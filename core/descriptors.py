@@ -38,6 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ShapeError
+from .icc import srgb_decode, srgb_encode
 from .params import HUE_BANDS, HUE_CENTRES, SEMANTIC_REGIONS
 
 #: Long side (pixels) the statistics are computed at: size-independent and cheap.
@@ -59,15 +60,6 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
 )
 DESCRIPTOR_INDEX: dict[str, int] = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 DIM = len(DESCRIPTOR_NAMES)
-
-
-def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def _linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
 def _reduce(rgb: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,9 +126,9 @@ def describe(rgb_small: np.ndarray, masks: np.ndarray,
     if masks.ndim != 3 or masks.shape[0] != len(SEMANTIC_REGIONS):
         raise ShapeError(f"describe: masks must be ({len(SEMANTIC_REGIONS)}, h, w), got {masks.shape}")
     rgb, masks = _reduce(np.clip(np.nan_to_num(rgb), 0.0, 1.0), np.nan_to_num(masks))
-    lin = _srgb_to_linear(rgb)
+    lin = srgb_decode(rgb).astype(np.float32)
     y_lin = lin @ _REC709
-    lum = _linear_to_srgb(y_lin)
+    lum = srgb_encode(y_lin).astype(np.float32)
     hue, sat = _hsv(rgb)
 
     values: dict[str, float] = {"lum_mean": float(lum.mean())}
