@@ -58,15 +58,9 @@ def style_by_name(name: str | None):
 
 
 def resolve_device(choice: str) -> str:
-    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu`` (teammate's `silverprint.device`)."""
-    try:
-        from ..device import resolve_device as _resolve
-    except ImportError:  # module not in this build: same rule, inline
-        import torch
+    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu`` (the rule lives in `silverprint.device`)."""
+    from ..device import resolve_device as _resolve
 
-        if choice == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return choice
     return str(_resolve(choice))
 
 
