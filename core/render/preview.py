@@ -63,6 +63,9 @@ class Preview:
                                                                              self.device)
         self._basis = None
         self._small = None
+        self._small_feat: engine.Features | None = None
+        self._masks_at_small: torch.Tensor | None = None
+        self._small_lvl: _Level | None = None
         self._cache: dict = {}
         self._fast = None
         if self.device.type == "cpu":
@@ -89,13 +92,13 @@ class Preview:
 
     def _small_features(self) -> engine.Features:
         """Hue basis and linear light of the block-mean copy (all a structure base needs)."""
-        if getattr(self, "_small_feat", None) is None:
+        if self._small_feat is None:
             self._small_feat = engine.features(self._block_mean(), need_hue=True, need_rgb=True)
         return self._small_feat
 
     def _small_masks(self) -> torch.Tensor:
         """The masks resampled to the block-mean size once (`blur_base` then uses them as they are)."""
-        if getattr(self, "_masks_at_small", None) is None:
+        if self._masks_at_small is None:
             hs, ws = self._block_mean().shape[-2:]
             self._masks_at_small = spatial.resize_rows(self.masks_small, hs, ws)
         return self._masks_at_small
@@ -222,7 +225,7 @@ class Preview:
         return acc, k
 
     def _small_level(self) -> "_Level":
-        if getattr(self, "_small_lvl", None) is None:
+        if self._small_lvl is None:
             small = self._block_mean()
             self._small_lvl = _Level(self._fast, "small:", srgb_to_linear(small),
                                      np.ascontiguousarray(small[0].permute(1, 2, 0).numpy()),
