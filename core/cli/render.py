@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def collect_inputs(inputs: list[str], recursive: bool) -> tuple[list[Path], list[str]]:
     """Image files to render, and notes about folder entries that are clearly not photos."""
-    from ..imageio import INPUT_SUFFIXES
+    from ..imageio import is_supported_input
 
     files: list[Path] = []
     notes: list[str] = []
@@ -48,11 +48,9 @@ def collect_inputs(inputs: list[str], recursive: bool) -> tuple[list[Path], list
                 if not entry.is_file() or entry.name.startswith("."):
                     continue
                 suffix = entry.suffix.lower()
-                if suffix in INPUT_SUFFIXES:
+                if is_supported_input(entry):
                     files.append(entry)
-                elif suffix in SIDECARS:
-                    continue
-                else:
+                elif suffix not in SIDECARS:
                     notes.append(f"{entry}: skipped, not a supported image type ({suffix or 'no suffix'})")
         else:
             files.append(path)  # explicit files are tried, and fail loudly if not images
