@@ -196,7 +196,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
         rgb, _ = frame.payload
         t0 = time.monotonic()
         if independent:
-            image = engine.render_independent(rgb, frame.index)
+            image = engine.render_independent(rgb, frame.rgb_small, frame.index)
         else:
             image = engine.render(rgb, frame.rgb_small, frame.masks, frame.params, frame.index)
         timings["render"] += time.monotonic() - t0
@@ -236,7 +236,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
             timings["decode (waiting)"] += time.monotonic() - t0
             t1 = time.monotonic()
             if independent:
-                ready = [_Independent(smoother._next_index, (rgb, pts))]
+                ready = [_Independent(smoother._next_index, (rgb, pts), small)]
                 smoother._next_index += 1
             else:
                 ready = smoother.push(small, payload=(rgb, pts), track=track)
@@ -277,6 +277,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
 class _Independent:
     index: int
     payload: tuple
+    rgb_small: np.ndarray
 
 
 def _monotonic_pts(pts: int | None, last: list, info) -> int:

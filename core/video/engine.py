@@ -58,9 +58,10 @@ class FrameEngine:
         return self._pipeline.render_with(rgb, analysis, params, device=self.device,
                                           seed=self.seed(params, index))
 
-    def render_independent(self, rgb: np.ndarray, index: int) -> np.ndarray:
-        """A frame rendered as if it were a photo: its own analysis, no smoothing (the baseline)."""
-        small = self.small(rgb)
+    def render_independent(self, rgb: np.ndarray, small: np.ndarray, index: int) -> np.ndarray:
+        """A frame rendered as if it were a photo: its own analysis, no smoothing (the baseline).
+
+        ``small`` is ``self.small(rgb)``, already made on the decode thread."""
         masks, params = self.analyse(small)
         return self.render(rgb, small, masks, params, index)
 
