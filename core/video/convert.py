@@ -175,6 +175,7 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     start = time.monotonic()
     timings = {"decode (waiting)": 0.0, "analyse+smooth": 0.0, "render": 0.0, "encode": 0.0}
     done = 0
+    decoded = 0  # next frame index in independent mode (otherwise the smoother numbers frames)
     audio_packets = 0
     # Three stages overlap: this thread analyses keyframes and smooths, render workers render
     # (torch releases the GIL; on CUDA two workers keep the GPU busy while the CPU blends the next
@@ -236,8 +237,8 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
             timings["decode (waiting)"] += time.monotonic() - t0
             t1 = time.monotonic()
             if independent:
-                ready = [_Independent(smoother._next_index, (rgb, pts), small)]
-                smoother._next_index += 1
+                ready = [_Independent(decoded, (rgb, pts), small)]
+                decoded += 1
             else:
                 ready = smoother.push(small, payload=(rgb, pts), track=track)
             timings["analyse+smooth"] += time.monotonic() - t1
