@@ -10,7 +10,7 @@ from __future__ import annotations
 from silverprint.params import (GLOBAL_SLIDER_SPECS, HUE_BANDS, LOCAL_KINDS, REGION_SLIDER_SPECS,
                                 SEMANTIC_REGIONS, Params, default_local)
 
-from .qt import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+from .qt import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                  QVBoxLayout, QWidget, Qt, pyqtSignal)
 from .sliders import SliderRow
 
@@ -54,6 +54,16 @@ def region_label(key: str, params: Params | None = None) -> str:
     return key
 
 
+def _panel_column() -> tuple[QWidget, QVBoxLayout]:
+    """The panel's content widget and the column its sections go in (both panels look alike)."""
+    inner = QWidget()
+    inner.setObjectName("Panel")
+    column = QVBoxLayout(inner)
+    column.setContentsMargins(14, 6, 12, 12)
+    column.setSpacing(2)
+    return inner, column
+
+
 def _scrolling(inner: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setObjectName("Panel")
@@ -79,11 +89,7 @@ class RegionsPanel(QWidget):
         self._params = Params()
         self._base = Params()
 
-        inner = QWidget()
-        inner.setObjectName("Panel")
-        column = QVBoxLayout(inner)
-        column.setContentsMargins(14, 6, 12, 12)
-        column.setSpacing(2)
+        inner, column = _panel_column()
 
         column.addWidget(section_title("Region"))
         chips = QGridLayout()
@@ -275,11 +281,7 @@ class GlobalPanel(QWidget):
         super().__init__(parent)
         from .curve import CurveEditor
 
-        inner = QWidget()
-        inner.setObjectName("Panel")
-        column = QVBoxLayout(inner)
-        column.setContentsMargins(14, 6, 12, 12)
-        column.setSpacing(2)
+        inner, column = _panel_column()
         column.addWidget(section_title("Tone curve"))
         self.curve = CurveEditor()
         self.curve.setFixedHeight(230)
@@ -298,8 +300,6 @@ class GlobalPanel(QWidget):
         reset.clicked.connect(lambda: self.resetRequested.emit("global"))
         column.addWidget(reset)
         column.addStretch(1)
-        line = QFrame()
-        line.setFrameShape(QFrame.Shape.NoFrame)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(_scrolling(inner))
