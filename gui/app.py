@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self.history: History[Params] = History(Params())
         self.overlay_on = False
         self.last_preview: Any = None
-        self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._render_failed)
+        self._renderer: LatestOnly = LatestOnly(self._preview_ready, self._failed)
         self._last_final: tuple[str, float] = ("", 0.0)
 
         self._build_actions()
@@ -292,12 +292,8 @@ class MainWindow(QMainWindow):
         self.show_status(f"Opening {name}…", timeout_ms=0)
         self.viewer.set_busy(f"Finding the regions of {name}…")
 
-        def failed(exc: Exception) -> None:
-            self.viewer.set_busy("")
-            show_error(parent=self, exc=exc)
-
         Op(self, lambda: document.open_file(path, device=self.device)).success(self.set_document) \
-            .failure(failed).run_in_background()
+            .failure(self._failed).run_in_background()
 
     def set_document(self, doc: document.Document, *, style: str | None = None) -> None:
         """Show a loaded document and apply the current (or given) style to it."""
@@ -512,7 +508,8 @@ class MainWindow(QMainWindow):
         elapsed = time.perf_counter() - requested
         self.previewUpdated.emit(elapsed)
 
-    def _render_failed(self, exc: Exception) -> None:
+    def _failed(self, exc: Exception) -> None:
+        """A load or render went wrong: stop the busy note and say why."""
         self.viewer.set_busy("")
         show_error(parent=self, exc=exc)
 
@@ -596,12 +593,8 @@ class MainWindow(QMainWindow):
         name = Path(path).name
         self.show_status(f"Opening {name}…", timeout_ms=0)
 
-        def failed(exc: Exception) -> None:
-            self.viewer.set_busy("")
-            show_error(parent=self, exc=exc)
-
         Op(self, lambda: document.open_video(path, device=self.device)).success(self.set_video) \
-            .failure(failed).on_lane(IO).run_in_background()
+            .failure(self._failed).on_lane(IO).run_in_background()
 
     def set_video(self, video: document.VideoDocument) -> None:
         """Show an opened video at its first frame with the current style."""
