@@ -9,15 +9,13 @@ import os
 import sys
 import traceback
 
+from silverprint.errors import SilverprintError
+
 from .qt import QMessageBox, QWidget
 
 
 def message_for(exc: BaseException) -> str:
     """The line a user reads for ``exc``."""
-    try:
-        from silverprint.errors import SilverprintError
-    except ImportError:  # pragma: no cover
-        SilverprintError = ()  # type: ignore[assignment]
     if isinstance(exc, SilverprintError):
         return str(exc)
     if isinstance(exc, OSError) and exc.filename:
@@ -45,8 +43,4 @@ def show_error(*, parent: QWidget | None, exc: BaseException) -> None:
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    try:
-        from silverprint.errors import SilverprintError
-    except ImportError:  # pragma: no cover
-        return False
     return isinstance(exc, SilverprintError)

@@ -411,10 +411,8 @@ class PortfolioPanel(QWidget):
             tm.run_on_main(lambda: self._progress(stage, done, total))
 
         def learn() -> Any:
-            try:
-                from silverprint.learn.learner import learn_portfolio
-            except ImportError:  # the package may re-export it instead
-                from silverprint.learn import learn_portfolio
+            from silverprint.learn.learner import learn_portfolio
+
             return learn_portfolio(folder, name, progress=progress, warm=warm)
 
         Op(self, learn).success(lambda result: self._learned(name, result)).failure(self._failed) \
