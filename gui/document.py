@@ -48,7 +48,7 @@ class Document:
 
     @property
     def bit_depth(self) -> int:
-        return int(getattr(self.photo, "bit_depth", 8))
+        return int(self.photo.bit_depth)
 
 
 def open_file(path: str | os.PathLike, *, device: str = "auto") -> Document:
@@ -206,7 +206,7 @@ def export(doc: Document, params: Params, dst: str | os.PathLike, fmt: str) -> P
     if doc.source is not None and dst.exists() and dst.resolve() == doc.source.resolve():
         raise BadInputError(dst, "that is the original photo; choose another name")
     image = render_full(doc, params)
-    return save_image(dst, image, fmt, exif=getattr(doc.photo, "exif", None))
+    return save_image(dst, image, fmt, exif=doc.photo.exif)
 
 
 def save_as_style(parent: Any, params: Params, name: str, description: str = "") -> Path:
