@@ -1,8 +1,6 @@
 """``/v1/styles``: the built-in and user styles, and one style's full file."""
 from __future__ import annotations
 
-import dataclasses
-import json
 from typing import Any
 
 from fastapi import APIRouter, Path as PathParam
@@ -15,26 +13,14 @@ router = APIRouter(prefix="/styles", tags=["styles"], dependencies=AUTH, respons
 
 
 def _summary(style: Any) -> StylePublic:
-    data = style.summary() if hasattr(style, "summary") else dict(style)
+    data = style.summary()
     return StylePublic(**{k: v for k, v in data.items() if k in StylePublic.model_fields and v is not None})
-
-
-def style_dict(style: Any) -> dict[str, Any]:
-    """A style as JSON (its own serialiser when it has one)."""
-    for attr in ("to_dict", "to_json_dict"):
-        if hasattr(style, attr):
-            return getattr(style, attr)()
-    if dataclasses.is_dataclass(style):
-        data = dataclasses.asdict(style)
-    else:
-        data = dict(vars(style))
-    return json.loads(json.dumps(data, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)))
 
 
 def _list() -> StylesPublic:
     from ...styles import DEFAULT_STYLE, list_styles
 
-    return StylesPublic(default=str(getattr(DEFAULT_STYLE, "name", DEFAULT_STYLE)),
+    return StylesPublic(default=DEFAULT_STYLE,
                         styles=[_summary(s) for s in list_styles()])
 
 
@@ -53,8 +39,8 @@ async def read(name: str = PathParam(max_length=200)) -> dict[str, Any]:
             from ...errors import UnknownStyleError
 
             raise UnknownStyleError("a style name is needed")
-        data = style_dict(style)
-        data["builtin"] = bool(getattr(style, "builtin", False))
+        data = style.to_dict()
+        data["builtin"] = bool(style.builtin)
         return data
 
     return await run_in_threadpool(_read)
