@@ -118,10 +118,6 @@ class Engine:
         except Exception as exc:  # a decoder's own error: still the client's bad file
             raise BadInputError(display_name, f"cannot read the image ({type(exc).__name__}: {exc})") from None
 
-    @staticmethod
-    def style_name(style: object) -> str:
-        return str(getattr(style, "name", style))
-
     def _out_path(self, fmt: str) -> Path:
         return self.work_dir / f"out-{secrets.token_hex(8)}{SUFFIXES[fmt]}"
 
@@ -135,9 +131,9 @@ class Engine:
         _validate_overrides(overrides)
         photo = self.load(src, display_name)
         image = render_photo(photo, style_obj, overrides, device=self.device)
-        out = save_image(self._out_path(fmt), image, fmt, exif=getattr(photo, "exif", None))
+        out = save_image(self._out_path(fmt), image, fmt, exif=photo.exif)
         h, w = image.shape[:2]
-        return Rendered(Path(out), self.style_name(style_obj), w, h)
+        return Rendered(Path(out), style_obj.name, w, h)
 
     def reencode(self, src: Path, display_name: str, fmt: str) -> Rendered:
         """A result image sent by the companion, checked and written in the session's format."""
@@ -154,7 +150,7 @@ class Engine:
                 pixels = np.ascontiguousarray(rgb[..., 0])  # grey sent as RGB: keep it grey
             else:
                 pixels = np.ascontiguousarray(rgb)
-        out = save_image(self._out_path(fmt), pixels, fmt, exif=getattr(photo, "exif", None))
+        out = save_image(self._out_path(fmt), pixels, fmt, exif=photo.exif)
         h, w = pixels.shape[:2]
         return Rendered(Path(out), "", w, h)
 
@@ -177,9 +173,9 @@ class Engine:
             regions.append({"name": name, "coverage": round(float(mask.mean()), 6),
                             "mask_png": _mask_png(mask) if with_masks else None})
         diag = analysis.regions
-        return {"width": int(w), "height": int(h), "style": self.style_name(style_obj),
-                "regions": regions, "person_found": bool(getattr(diag, "person_found", False)),
-                "faces": len(getattr(diag, "faces", None) or ()), "params": params.to_dict()}
+        return {"width": int(w), "height": int(h), "style": style_obj.name,
+                "regions": regions, "person_found": bool(diag.person_found),
+                "faces": len(diag.faces), "params": params.to_dict()}
 
 
 def _validate_overrides(overrides: Mapping[str, float] | list[str]) -> None:
