@@ -82,9 +82,13 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> str:
         return "unchanged"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(mode)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        tmp.chmod(mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no stray temp file in the host's folder
+        raise
     return "updated" if existed else "installed"
 
 
