@@ -373,16 +373,21 @@ local function convert_selected()
   end
 end
 
+-- The style text box of the lighttable module and of the export target: same preference, own tooltip.
+local function style_entry(tooltip)
+  return dt.new_widget("entry") {
+    text = pref("style", ""),
+    placeholder = _("default style"),
+    tooltip = tooltip,
+    editable = true,
+  }
+end
+
 local function install_gui()
   if not has_gui or sp.lib_installed then return end
   dt.preferences.register(MODULE_NAME, "style", "string", _("Silverprint: style"),
                           _("style applied when the companion is not open (empty: the default style)"), "")
-  local entry = dt.new_widget("entry") {
-    text = pref("style", ""),
-    placeholder = _("default style"),
-    tooltip = _("Silverprint style (empty: the companion's choice, else the default style)"),
-    editable = true,
-  }
+  local entry = style_entry(_("Silverprint style (empty: the companion's choice, else the default style)"))
   sp.widgets.entry = entry
   local button = dt.new_widget("button") {
     label = _("convert selected"),
@@ -401,12 +406,7 @@ end
 local function storage_widget()
   -- darktable's export module shows the storage's widget: a storage without one crashes it (4.2)
   if not has_gui then return nil end
-  local entry = dt.new_widget("entry") {
-    text = pref("style", ""),
-    placeholder = _("default style"),
-    tooltip = _("Silverprint style when the companion is not open (empty: the default style)"),
-    editable = true,
-  }
+  local entry = style_entry(_("Silverprint style when the companion is not open (empty: the default style)"))
   sp.widgets.storage_entry = entry
   return dt.new_widget("box") {
     orientation = "vertical",
