@@ -9,7 +9,6 @@ existing output stays intact until the new one is complete; an output never repl
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ import numpy as np
 from . import exif as exif_
 from . import icc
 from .errors import BadInputError
+from .fileio import atomic_path
 
 OUTPUT_FORMATS = ("png16", "tiff16", "jpeg")
 FORMAT_SUFFIX = {"png16": ".png", "tiff16": ".tif", "jpeg": ".jpg"}
@@ -123,25 +123,14 @@ def _quantize(arr: np.ndarray, top: int, dtype) -> np.ndarray:
 
 
 def _atomic_write(dst: Path, write: Callable[[BinaryIO], None]) -> None:
-    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
+    failing = "here"  # the temp file could not be created: the folder is the problem
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with atomic_path(dst) as tmp:
+            failing = "the output file"
+            with open(tmp, "wb") as f:
+                write(f)
     except OSError as exc:
-        raise BadInputError(dst, f"cannot write here ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError) and not isinstance(exc, BadInputError):
-            raise BadInputError(dst, f"cannot write the output file ({exc.strerror or exc})") from None
-        raise
+        raise BadInputError(dst, f"cannot write {failing} ({exc.strerror or exc})") from None
 
 
 def _parallel_map(fn, items: list) -> list:

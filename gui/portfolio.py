@@ -44,8 +44,8 @@ def load_history(folder: Path) -> list[tuple[int, float]]:
 def save_history(folder: Path, points: list[tuple[int, float]]) -> None:
     """Atomically record the plot's points for ``folder`` (temp file + rename)."""
     import json
-    import os
-    import tempfile
+
+    from silverprint.fileio import atomic_path
 
     path = _history_file()
     try:
@@ -55,10 +55,8 @@ def save_history(folder: Path, points: list[tuple[int, float]]) -> None:
     except (OSError, ValueError):
         data = {}
     data[str(folder.resolve())] = [list(p) for p in points[-100:]]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".companion-", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data))
 
 
 class LearningCancelled(Exception):
@@ -152,14 +150,6 @@ class PsnrPlot(QWidget):
         painter.end()
 
 
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number else None
-
-
 #: Share of the progress bar each of the learner's stages takes (their typical share of the time).
 STAGE_WEIGHTS = {"prepare": 0.25, "fit style": 0.40, "fit pairs": 0.15, "evaluate": 0.20}
 STAGE_TEXT = {"prepare": "Reading and checking pairs", "fit style": "Fitting the style",
@@ -176,64 +166,35 @@ def progress_fraction(stage: str, done: int, total: int) -> float:
     return min(1.0, before + STAGE_WEIGHTS[stage] * max(0.0, min(1.0, within)))
 
 
-def _style_entry(result: Any) -> dict:
-    data = _as_dict(result)
-    styles = data.get("styles")
-    if isinstance(styles, list) and styles and isinstance(styles[0], dict):
-        return styles[0]
-    return data
+def _style_entry(report: dict[str, Any]) -> dict[str, Any]:
+    """The learned style's entry in `learn_portfolio`'s report (the panel learns one style)."""
+    return report["styles"][0]
 
 
-def heldout_psnr(result: Any) -> float | None:
-    """Mean PSNR (dB) of the learned style on the held-out pairs, from the learner's report."""
-    entry = _style_entry(result)
-    held = entry.get("heldout")
-    if isinstance(held, dict):
-        style_scores = held.get("style")
-        if isinstance(style_scores, dict) and _number(style_scores.get("psnr")) is not None:
-            return _number(style_scores["psnr"])
-        if _number(held.get("psnr")) is not None:
-            return _number(held["psnr"])
-    return None
+def heldout_psnr(report: dict[str, Any]) -> float | None:
+    """Mean PSNR (dB) of the learned style on the held-out pairs; None when none were held out."""
+    held = _style_entry(report).get("heldout")
+    return held["style"]["psnr"] if held else None
 
 
-def baseline_psnr(result: Any) -> float | None:
+def baseline_psnr(report: dict[str, Any]) -> float | None:
     """Plain luminance (Rec.709) PSNR on the same held-out pairs, for reference."""
-    held = _style_entry(result).get("heldout")
-    baselines = held.get("baselines") if isinstance(held, dict) else None
-    if isinstance(baselines, dict):
-        for key in ("rec709", "luminance", "luma"):
-            node = baselines.get(key)
-            value = _number(node.get("psnr") if isinstance(node, dict) else node)
-            if value is not None:
-                return value
-    return None
-
-
-def _as_dict(result: Any) -> dict:
-    import dataclasses
-
-    if isinstance(result, dict):
-        return result
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return dataclasses.asdict(result)
-    if hasattr(result, "to_dict"):
-        return result.to_dict()
-    return dict(getattr(result, "__dict__", {}))
+    held = _style_entry(report).get("heldout")
+    return held["baselines"]["rec709"]["psnr"] if held else None
 
 
 class PortfolioPanel(QWidget):
     """Folder, watch, pairs with status, progress, held-out PSNR plot, Learn now."""
 
     styleLearned = pyqtSignal(str)
-    learningFinished = pyqtSignal(object)   # the learner's result
+    learningFinished = pyqtSignal(object)   # learn_portfolio's report (a dict)
     learningFailed = pyqtSignal(str)        # the one-line reason (or "cancelled")
     pairsListed = pyqtSignal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder: Path | None = None
-        self.result: Any = None
+        self.result: dict[str, Any] | None = None  # the last learn_portfolio report
         self._cancel = threading.Event()
         self._learning = False
         self._watcher = QFileSystemWatcher(self)
@@ -405,7 +366,7 @@ class PortfolioPanel(QWidget):
         cancel = self._cancel
         tm = taskman()
 
-        def progress(stage: str, done: int, total: int, *_rest: Any) -> None:
+        def progress(stage: str, done: int, total: int) -> None:
             if cancel.is_set():
                 raise LearningCancelled("cancelled")
             tm.run_on_main(lambda: self._progress(stage, done, total))
@@ -431,17 +392,15 @@ class PortfolioPanel(QWidget):
         text = STAGE_TEXT.get(stage, stage.capitalize())
         self.stage.setText(f"{text} ({done}/{total})" if total else text)
 
-    def _learned(self, name: str, result: Any) -> None:
+    def _learned(self, name: str, report: dict[str, Any]) -> None:
+        """Show what `learn_portfolio` reported (its ``styles[0]`` entry is the style learned)."""
         self._learning = False
-        self.result = result
+        self.result = report
         self.progress.setValue(1000)
-        data = _as_dict(result)
-        entry = _style_entry(result)
-        psnr = heldout_psnr(result)
-        baseline = baseline_psnr(result)
-        train = entry.get("train") or data.get("train") or []
-        test = entry.get("test") or data.get("test") or []
-        pairs = len(train) if isinstance(train, list) else int(data.get("pairs") or 0)
+        entry = _style_entry(report)
+        psnr = heldout_psnr(report)
+        baseline = baseline_psnr(report)
+        pairs = len(entry["train"])
         if baseline is not None:
             self.plot.set_baseline(baseline)
         if psnr is not None:
@@ -453,26 +412,24 @@ class PortfolioPanel(QWidget):
                     pass  # the plot is a convenience; never fail a finished learning run for it
         text = f"<b>{name}</b> learned from {pairs} pairs"
         if psnr is not None:
-            text += f"; on {len(test)} held-out pairs it scores <b>{psnr:.2f} dB</b> PSNR"
+            text += f"; on {len(entry['test'])} held-out pairs it scores <b>{psnr:.2f} dB</b> PSNR"
         if baseline is not None:
             text += f" (plain luminance: {baseline:.2f} dB)"
-        looks = data.get("looks")
-        if isinstance(looks, dict) and looks.get("count", 1) > 1:
+        if report["looks"]["count"] > 1:
             text += ". The folder seems to hold two different looks."
         self.summary.setText(text)
         self.stage.setText("Done")
-        self._mark_statuses(data, entry)
+        self._mark_statuses(report, entry)
         self._update_buttons()
         self.styleLearned.emit(name)
-        self.learningFinished.emit(result)
+        self.learningFinished.emit(report)
 
-    def _mark_statuses(self, data: dict, entry: dict) -> None:
+    def _mark_statuses(self, report: dict[str, Any], entry: dict[str, Any]) -> None:
         """Which pairs the style was fitted on, which were held out (with their PSNR), which skipped."""
-        fitted = {str(n) for n in entry.get("train") or data.get("train") or []}
-        held = {str(n) for n in entry.get("test") or data.get("test") or []}
-        scores = (entry.get("heldout") or {}).get("pairs") or {} if isinstance(entry.get("heldout"), dict) else {}
-        skipped = {Path(item["path"]).name: item.get("reason", "")
-                   for item in data.get("skipped") or [] if isinstance(item, dict) and item.get("path")}
+        fitted = set(entry["train"])
+        held = set(entry["test"])
+        scores = entry["heldout"]["pairs"] if "heldout" in entry else {}
+        skipped = {Path(item["path"]).name: item["reason"] for item in report["skipped"]}
         rows = []
         for i in range(self.table.rowCount()):
             name, status, note = (self.table.item(i, j).text() for j in range(3))
@@ -480,9 +437,8 @@ class PortfolioPanel(QWidget):
                 status = "fitted"
             elif name in held:
                 status = "held out"
-                psnr = _number((scores.get(name) or {}).get("psnr")) if isinstance(scores.get(name), dict) else None
-                if psnr is not None:
-                    note = f"{psnr:.1f} dB on this photo"
+                if name in scores:
+                    note = f"{scores[name]['psnr']:.1f} dB on this photo"
             if name in skipped:
                 status, note = "skipped", skipped[name]
             rows.append((name, status, note))
@@ -494,7 +450,7 @@ class PortfolioPanel(QWidget):
         self._learning = False
         self.progress.setValue(0)
         self._update_buttons()
-        if isinstance(exc, LearningCancelled) or type(exc).__name__ == "JobCancelled":
+        if isinstance(exc, LearningCancelled):  # raised by our own progress callback
             self.stage.setText("Cancelled; the previous style is unchanged")
             self.learningFailed.emit("cancelled")
             return

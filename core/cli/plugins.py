@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SilverprintError
+from ..fileio import atomic_path
 
 GIMP_PLUGIN = "silverprint-bw"
 DARKTABLE_REQUIRE = 'require "silverprint/silverprint"'
@@ -81,14 +82,8 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> str:
             path.chmod(mode)
         return "unchanged"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path, mode=mode) as tmp:  # a full disk or Ctrl-C leaves the host's folder as it was
         tmp.write_bytes(data)
-        tmp.chmod(mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no stray temp file in the host's folder
-        raise
     return "updated" if existed else "installed"
 
 

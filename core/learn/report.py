@@ -7,13 +7,12 @@ learning curve (held-out PSNR against the number of training pairs) as a PNG.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..fileio import atomic_path
 from .metrics import luminance, resize_to, to_u8
 
 THUMB = 320
@@ -25,11 +24,12 @@ def _save_png(path: Path, image: np.ndarray) -> None:
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
     array = image if image.ndim == 2 else image[..., ::-1]  # RGB -> BGR for OpenCV
-    cv2.imwrite(tmp, array)
-    os.replace(tmp, path)
+    ok, png = cv2.imencode(".png", array)
+    if not ok:
+        raise ValueError(f"{path}: OpenCV could not encode this image as PNG")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(png)
 
 
 def _thumb(image: np.ndarray) -> np.ndarray:
@@ -73,11 +73,11 @@ def learning_curve_png(path: Path, curve: list[dict[str, Any]]) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -133,8 +133,6 @@ the edit's size; error maps: red = rendering darker than your edit, blue = light
 </body></html>
 """
     path = out / "index.html"
-    fd, tmp = tempfile.mkstemp(suffix=".html", dir=out)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(page)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return path

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import paths
 from ..errors import SilverprintError
+from ..fileio import atomic_path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 47810
@@ -93,19 +94,10 @@ def listen_socket(host: str, port: int, *, any_port_if_taken: bool = False) -> s
     return sock
 
 
-def _atomic_write(path: Path, text: str, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _write_private(path: Path, text: str) -> None:
+    """Atomically write a file only its owner may read (mode 0600 from creation on)."""
+    with atomic_path(path, mode=0o600) as tmp:
+        tmp.write_text(text)
 
 
 def ensure_token() -> str:
@@ -117,7 +109,7 @@ def ensure_token() -> str:
         token = ""
     if len(token) < 32:
         token = secrets.token_urlsafe(32)
-        _atomic_write(path, token + "\n", 0o600)
+        _write_private(path, token + "\n")
     elif os.name == "posix" and path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
     return token
@@ -136,7 +128,7 @@ def read_token() -> str | None:
 
 def write_endpoint_file(url: str) -> Path:
     path = endpoint_file()
-    _atomic_write(path, json.dumps({"url": url, "pid": os.getpid()}) + "\n", 0o600)
+    _write_private(path, json.dumps({"url": url, "pid": os.getpid()}) + "\n")
     return path
 
 

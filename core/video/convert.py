@@ -9,7 +9,6 @@ existing file of the same name until the new one is whole.
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 import time
 from collections import deque
@@ -21,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import BadInputError, SilverprintError
+from ..fileio import atomic_path
 from .engine import FrameEngine, Overrides
 from .io import CODECS, VideoWriter, demux, frame_to_rgb, open_input, probe
 from .temporal import ShotSmoother, Tracker
@@ -136,11 +136,6 @@ def _decoded(source, engine: FrameEngine, path: Path, tracker: Tracker | None):
         raise BadInputError(path, f"cannot decode the video after frame {frames} ({exc})") from None
 
 
-def _temp_path(dst: Path) -> Path:
-    """A hidden name in the target's folder (same file system, so the final rename is atomic)."""
-    return dst.with_name(f".{dst.stem}.{secrets.token_hex(4)}.part{dst.suffix}")
-
-
 def _check_paths(src: Path, dst: Path) -> None:
     if dst.exists() and dst.is_dir():
         raise BadInputError(dst, "is a folder; give an output file name such as out.mp4")
@@ -169,7 +164,6 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
     info = probe(src)
     engine = FrameEngine(style, overrides, device=device, rotation=info.rotation)
     smoother = ShotSmoother(engine.analyse, key_interval=max(1, int(key_interval)), alpha=alpha)
-    tmp = _temp_path(dst)
     source = open_input(src)
     writer: VideoWriter | None = None
     start = time.monotonic()
@@ -222,50 +216,50 @@ def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: obje
 
     reader: _Prefetch | None = None
     try:
-        writer = VideoWriter(tmp, info, source, codec=codec, crf=crf)
-        reader = _Prefetch(_decoded(source, engine, src, None if independent else Tracker()))
-        t0 = time.monotonic()
-        for kind, item in reader:
-            if cancel is not None and cancel.is_set():
-                raise VideoCancelled(f"{src}: conversion cancelled; no output written")
-            if kind == "audio":
-                pending.append(encoder.submit(writer.copy_audio, item))
-                audio_packets += 1
-                continue
-            rgb, small, pts, track = item
-            pts = _monotonic_pts(pts, last_pts, info)
-            timings["decode (waiting)"] += time.monotonic() - t0
-            t1 = time.monotonic()
-            if independent:
-                ready = [_Independent(decoded, (rgb, pts), small)]
-                decoded += 1
-            else:
-                ready = smoother.push(small, payload=(rgb, pts), track=track)
-            timings["analyse+smooth"] += time.monotonic() - t1
-            emit(ready)
-            collect(in_flight)
-            t0 = time.monotonic()
-        emit([] if independent else smoother.finish())
-        collect(0)
-        while pending:
-            pending.popleft().result()
-        renderer.shutdown(wait=True)
-        encoder.shutdown(wait=True)
-        writer.close()
-        os.replace(tmp, dst)
-    except BaseException as exc:
-        if reader is not None:
-            reader.close()
-        for future in [f for f, _ in rendering] + list(pending):
-            future.cancel()
-        renderer.shutdown(wait=True, cancel_futures=True)
-        encoder.shutdown(wait=True, cancel_futures=True)
-        if writer is not None:
-            writer.abort()
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):  # disk full, folder gone, no permission: one line, not a trace
-            raise SilverprintError(f"{dst}: cannot write the video ({exc.strerror or exc})") from None
-        raise
+        with atomic_path(dst, suffix=f".part{dst.suffix}") as tmp:
+            try:
+                writer = VideoWriter(tmp, info, source, codec=codec, crf=crf)
+                reader = _Prefetch(_decoded(source, engine, src, None if independent else Tracker()))
+                t0 = time.monotonic()
+                for kind, item in reader:
+                    if cancel is not None and cancel.is_set():
+                        raise VideoCancelled(f"{src}: conversion cancelled; no output written")
+                    if kind == "audio":
+                        pending.append(encoder.submit(writer.copy_audio, item))
+                        audio_packets += 1
+                        continue
+                    rgb, small, pts, track = item
+                    pts = _monotonic_pts(pts, last_pts, info)
+                    timings["decode (waiting)"] += time.monotonic() - t0
+                    t1 = time.monotonic()
+                    if independent:
+                        ready = [_Independent(decoded, (rgb, pts), small)]
+                        decoded += 1
+                    else:
+                        ready = smoother.push(small, payload=(rgb, pts), track=track)
+                    timings["analyse+smooth"] += time.monotonic() - t1
+                    emit(ready)
+                    collect(in_flight)
+                    t0 = time.monotonic()
+                emit([] if independent else smoother.finish())
+                collect(0)
+                while pending:
+                    pending.popleft().result()
+                renderer.shutdown(wait=True)
+                encoder.shutdown(wait=True)
+                writer.close()
+            except BaseException:  # stop every stage before the temporary file is removed
+                if reader is not None:
+                    reader.close()
+                for future in [f for f, _ in rendering] + list(pending):
+                    future.cancel()
+                renderer.shutdown(wait=True, cancel_futures=True)
+                encoder.shutdown(wait=True, cancel_futures=True)
+                if writer is not None:
+                    writer.abort()
+                raise
+    except OSError as exc:  # disk full, folder gone, no permission: one line, not a trace
+        raise SilverprintError(f"{dst}: cannot write the video ({exc.strerror or exc})") from None
     finally:
         if reader is not None:
             reader.close()
