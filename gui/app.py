@@ -18,11 +18,13 @@ from typing import Any
 from silverprint.params import REGION_SLIDERS, Params
 
 from . import document, theme
+from .bridge import BridgeController
 from .errors import show_error
 from .export import ExportDialog, default_video_path, is_original
 from .gallery import StyleGallery
 from .history import History
 from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
+from .portfolio import PortfolioPanel
 from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFileDialog, QFrame,
                  QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
                  QSettings, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
@@ -212,15 +214,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.regions, "Regions")
         self.tabs.addTab(self.finish, "Finish")
-        self.portfolio = None
-        try:
-            from .portfolio import PortfolioPanel
-        except ImportError as exc:  # the learning engine is optional for the editor
-            print(f"silverprint: portfolio panel unavailable ({exc})", file=sys.stderr)
-        else:
-            self.portfolio = PortfolioPanel()
-            self.portfolio.styleLearned.connect(self._style_learned)
-            self.tabs.addTab(self.portfolio, "Portfolio")
+        self.portfolio = PortfolioPanel()
+        self.portfolio.styleLearned.connect(self._style_learned)
+        self.tabs.addTab(self.portfolio, "Portfolio")
         side = QWidget()
         side.setObjectName("Panel")
         side_col = QVBoxLayout(side)
@@ -717,12 +713,6 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------------
     # bridge sessions and the hosted service
     def _start_bridge(self) -> None:
-        try:
-            from .bridge import BridgeController
-        except ImportError as exc:
-            self.status_service.setText("Bridge unavailable")
-            print(f"silverprint: bridge unavailable ({exc})", file=sys.stderr)
-            return
         self.bridge = BridgeController(self)
         self.bridge.start()
 

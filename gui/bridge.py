@@ -29,36 +29,22 @@ class HostedService:
     """The core service running inside this process (uvicorn in a daemon thread)."""
 
     def __init__(self, port: int | None = None) -> None:
-        import uvicorn
+        from silverprint.service.server import local_server
 
-        from silverprint.service import create_app
-        from silverprint.service.endpoint import (bind_address, ensure_token, listen_socket,
-                                                 write_endpoint_file)
-
-        host, wanted = bind_address(port)
         # the usual port may be taken by something that is not our service: then any free port
-        self.sock = listen_socket(host, wanted, any_port_if_taken=True)
-        self.url = f"http://{host}:{self.sock.getsockname()[1]}"
-        ensure_token()
-        config = uvicorn.Config(create_app(), log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=3)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       name="silverprint-service", daemon=True)
+        self.local = local_server(port, any_port_if_taken=True, graceful_shutdown_s=3)
+        self.url = self.local.url
+        self.thread = threading.Thread(target=self.local.run, name="silverprint-service", daemon=True)
         self.thread.start()
-        write_endpoint_file(self.url)
 
     @property
     def started(self) -> bool:
-        return bool(self.server.started)
+        return self.local.started
 
     def stop(self) -> None:
-        from silverprint.service.endpoint import clear_endpoint_file
-
-        self.server.should_exit = True
+        self.local.server.should_exit = True
         self.thread.join(timeout=6)
-        clear_endpoint_file()
-        self.sock.close()
+        self.local.close()
 
 
 class BridgeController(QObject):

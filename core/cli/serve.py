@@ -42,31 +42,19 @@ def _check() -> int:
 def run(args: argparse.Namespace) -> int:
     if args.host_check:
         return _check()
-    import uvicorn
-
     from ..errors import SilverprintError
-    from ..service.app import create_app
-    from ..service.endpoint import (bind_address, clear_endpoint_file, ensure_token, listen_socket,
-                                    write_endpoint_file)
+    from ..service.server import local_server
     from ..service.settings import ServiceSettings
 
-    host, port = bind_address(args.port)
-    if not 0 <= port <= 65535:
-        raise SilverprintError(f"--port {port}: must be 0..65535")
-    sock = listen_socket(host, port)
-    sock.set_inheritable(True)
-    url = f"http://{host}:{sock.getsockname()[1]}"
-    ensure_token()
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise SilverprintError(f"--port {args.port}: must be 0..65535")
     settings = ServiceSettings.from_env(device=args.device, max_renders=args.max_renders)
-    app = create_app(settings)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    write_endpoint_file(url)
-    print(f"silverprint service listening on {url}", flush=True)
+    local = local_server(args.port, settings=settings)
     try:
-        server.run(sockets=[sock])
+        local.sock.set_inheritable(True)
+        print(f"silverprint service listening on {local.url}", flush=True)
+        local.run()
     finally:
-        clear_endpoint_file()
-        sock.close()
+        local.close()
     sys.stdout.flush()
     return 0

@@ -61,10 +61,8 @@ class Job:
 
 def _default_learner() -> Callable[..., Any]:
     """The learner's public entry point, ``learn_portfolio(portfolio, name, progress=...)``."""
-    try:
-        from ..learn.learner import learn_portfolio
-    except ImportError:
-        raise SilverprintError("learning is not available in this build of silverprint") from None
+    from ..learn.learner import learn_portfolio  # imported on first use: it loads torch
+
     return learn_portfolio
 
 
