@@ -62,7 +62,7 @@ def everything_on():
                        "global.vignette": -35, "global.grain": 40, "global.grain_size": 60,
                        "global.tone_highlight_sat": 20, "global.tone_shadow_sat": 15}.items():
         p.set(key, value)
-    p.global_["curve"] = [min(1.0, (i / 16) ** 0.85 * 1.02) for i in range(17)]
+    p.set("global.curve", [min(1.0, (i / 32) ** 0.85 * 1.02) for i in range(33)])
     p.local = [dict(default_local("graduated"), exposure=-0.7, contrast=15),
                dict(default_local("radial"), exposure=0.4, structure=20),
                dict(default_local("point"), x=0.3, y=0.3, radius=0.3, similarity=40, exposure=-0.5, blue=-40)]

@@ -21,7 +21,8 @@ clip_low/clip_high  fraction of pixels below 2 % / above 98 % display luminance
 saturation          mean HSV saturation
 colourfulness       Hasler & Suesstrunk colourfulness M (on the [0, 1] scale)
 hue_<band>          colour mass per hue band of `params.HUE_BANDS` (saturation-weighted pixel
-                    fraction, same band interpolation as the renderer's colour filter)
+                    fraction over HSV hue, bands centred at `HSV_CENTRES`; kept on HSV, unlike the
+                    renderer's LCh filter, so that styles learned earlier read the same inputs)
 detail              mean gradient magnitude of the luminance at `WORK_SIZE` (texture, edges)
 aspect              log(width / height)
 <region>_area       mean soft mask of each region of `params.SEMANTIC_REGIONS`
@@ -39,7 +40,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .icc import srgb_decode, srgb_encode
-from .params import HUE_BANDS, HUE_CENTRES, SEMANTIC_REGIONS
+from .params import HUE_BANDS, SEMANTIC_REGIONS
 
 #: Long side (pixels) the statistics are computed at: size-independent and cheap.
 WORK_SIZE = 256
@@ -77,12 +78,16 @@ def _reduce(rgb: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return rgb, masks
 
 
+#: HSV-hue centres of the colour-mass descriptors' bands (red at 0°), one per `params.HUE_BANDS`.
+HSV_CENTRES: tuple[float, ...] = (0.0, 30.0, 60.0, 120.0, 180.0, 225.0, 270.0, 315.0)
+
+
 def hue_band_weights(hue_deg: np.ndarray) -> np.ndarray:
     """(8, ...) membership of each hue in the bands of `params.HUE_BANDS` (linear between centres).
 
     Memberships sum to 1 for every hue, as the renderer's colour filter interpolates neighbours.
     """
-    centres = np.array(HUE_CENTRES + (360.0,), dtype=np.float32)
+    centres = np.array(HSV_CENTRES + (360.0,), dtype=np.float32)
     hue = np.mod(hue_deg, 360.0)
     upper = np.clip(np.searchsorted(centres, hue, side="right"), 1, len(centres) - 1)
     lower = upper - 1

@@ -12,7 +12,14 @@ Layout of a parameter set (`Params`):
 
 Slider semantics (photographer's units; -100..100 where Lightroom / Silver Efex use it):
 - hue bands ``red .. magenta``: brighten (+) or darken (-) pixels of that hue, scaled by their
-  saturation; +-100 is +-1.5 EV for a fully saturated pixel (a colour filter on the camera).
+  colourfulness; +-100 is +-1.5 EV for a fully colourful pixel (a colour filter on the camera).
+  Hue and colourfulness are CIE LCh(ab) hue and chroma (``1 - (1 - C/128)**2``), so a dark,
+  nearly neutral pixel (large HSV saturation, small chroma) is left alone, as a real filter would.
+- ``filter_balance`` (global): where in the tonal range the colour filter acts. The hue-band offset
+  of a pixel is multiplied by ``1 + 4·balance/100·(d - 1/2)`` with ``d`` its base grey (display
+  value): +50 gives no filter on black and twice the filter on white, -50 the reverse. This is
+  what per-tone saturation (colour balance in the shadows / highlights before conversion) becomes
+  in black and white.
 - ``exposure``: EV, -4..4, applied in linear light before the tone curve.
 - ``contrast``: S-curve around middle grey; ``highlights`` / ``shadows``: recover or open the upper /
   lower tones; ``whites`` / ``blacks``: move the end points.
@@ -29,15 +36,22 @@ from .errors import UnknownSliderError
 
 SEMANTIC_REGIONS: tuple[str, ...] = ("sky", "person", "skin", "vegetation", "other")
 HUE_BANDS: tuple[str, ...] = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
-#: Band centres in degrees of hue (HSV hue of the sRGB value); bands interpolate linearly between
-#: neighbouring centres around the circle, as Lightroom's B&W mix does.
-HUE_CENTRES: tuple[float, ...] = (0.0, 30.0, 60.0, 120.0, 180.0, 225.0, 270.0, 315.0)
+#: Band centres in degrees of CIE LCh(ab) hue (D65, of the sRGB value), whole degrees, increasing from
+#: red; bands interpolate linearly between neighbouring centres around the circle. Where sRGB colours
+#: fall: red 40, skin ~50, orange 60, yellow 103, foliage ~125, green 136, cyan 196, blue sky ~275,
+#: blue 306, purple ~320, magenta 328, pink ~0.
+HUE_CENTRES: tuple[float, ...] = (30.0, 60.0, 100.0, 135.0, 195.0, 270.0, 310.0, 340.0)
+#: Chroma at which a pixel counts as fully colourful for the hue bands (CIE ab units).
+FULL_CHROMA = 128.0
 TONE_SLIDERS: tuple[str, ...] = ("exposure", "contrast", "highlights", "shadows", "whites", "blacks",
                                  "structure")
 #: Order of the per-region parameter vector used by the renderer and the learner.
 REGION_SLIDERS: tuple[str, ...] = HUE_BANDS + TONE_SLIDERS
 #: Number of knots of the global tone curve (outputs at inputs i / (CURVE_KNOTS - 1), display space).
-CURVE_KNOTS = 17
+#: 33 (one every 8/255): film toes are steep within the first 16/255, which 17 knots cannot follow.
+CURVE_KNOTS = 33
+#: Knot count of curves written before 33 (read and resampled by `Params.set`).
+LEGACY_CURVE_KNOTS = 17
 HUE_BAND_EV = 1.5  # EV at +-100 on a fully saturated pixel
 
 
@@ -53,7 +67,7 @@ class Slider:
 
 
 def _hue_slider(name: str) -> Slider:
-    return Slider(name, -100, 100, 0, f"brighten (+) / darken (-) {name} tones, by saturation")
+    return Slider(name, -100, 100, 0, f"brighten (+) / darken (-) {name} tones, by colourfulness")
 
 
 REGION_SLIDER_SPECS: dict[str, Slider] = {
@@ -82,6 +96,8 @@ GLOBAL_SLIDER_SPECS: dict[str, Slider] = {
     "tone_shadow_hue": Slider("tone_shadow_hue", 0, 360, 220, "split toning: shadow hue"),
     "tone_shadow_sat": Slider("tone_shadow_sat", 0, 100, 0, "split toning: shadow strength"),
     "tone_balance": Slider("tone_balance", -100, 100, 0, "split toning: + favours highlights"),
+    "filter_balance": Slider("filter_balance", -100, 100, 0,
+                             "colour filter: + acts more on light tones, - more on dark tones"),
 }
 
 LOCAL_KINDS: dict[str, dict[str, Slider]] = {
@@ -112,6 +128,20 @@ LOCAL_KINDS: dict[str, dict[str, Slider]] = {
         "similarity": Slider("similarity", 0, 100, 50, "how closely colours must match the point's"),
     },
 }
+
+
+def resample_curve(values: list[float], knots: int) -> list[float]:
+    """The monotone cubic through ``values`` (at ``i/(n-1)``) read at ``knots`` evenly spaced inputs.
+
+    Lets curves stored with another knot count (17 before 33) keep their shape: every old knot is
+    kept where the grids share inputs, the others are read off the curve the renderer drew.
+    """
+    import torch
+
+    from .render.tone import curve_lut
+
+    table = curve_lut(torch.tensor(values, dtype=torch.float64), size=(knots - 1) * 64 + 1)
+    return [float(v) for v in table[::64]]
 
 
 def _identity_curve() -> list[float]:
@@ -188,6 +218,8 @@ class Params:
         if region == "global":
             if name == "curve":
                 curve = [float(v) for v in value]
+                if len(curve) == LEGACY_CURVE_KNOTS:
+                    curve = resample_curve(curve, CURVE_KNOTS)
                 if len(curve) != CURVE_KNOTS:
                     raise UnknownSliderError(f"global.curve needs {CURVE_KNOTS} values, got {len(curve)}")
                 self.global_["curve"] = curve

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     # finishing: a gentle S curve, a little grain and a dark vignette
     window.tabs.setCurrentWidget(window.finish)
     curve = list(window.params.global_["curve"])
-    s_curve = [min(1.0, max(0.0, v - 0.04 * math.sin(2 * math.pi * i / 16))) for i, v in enumerate(curve)]
+    s_curve = [min(1.0, max(0.0, v - 0.04 * math.sin(2 * math.pi * i / (len(curve) - 1)))) for i, v in enumerate(curve)]
     window.on_curve(s_curve, True)
     window.finish.show_params(window.params, window.base)
     window.finish.rows["grain"].value_box.setValue(18)

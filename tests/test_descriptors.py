@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silverprint.descriptors import (DESCRIPTOR_NAMES, DIM, MAX_FACES, as_dict, describe,
+from silverprint.descriptors import (DESCRIPTOR_NAMES, DIM, HSV_CENTRES, MAX_FACES, as_dict, describe,
                                      hue_band_weights)
 from silverprint.errors import ShapeError
-from silverprint.params import HUE_BANDS, HUE_CENTRES, SEMANTIC_REGIONS
+from silverprint.params import HUE_BANDS, SEMANTIC_REGIONS
 
 SKY = SEMANTIC_REGIONS.index("sky")
 OTHER = SEMANTIC_REGIONS.index("other")
@@ -57,7 +57,7 @@ def test_hue_band_weights_partition_and_peak_at_centres():
     w = hue_band_weights(hues)
     assert np.allclose(w.sum(axis=0), 1.0, atol=1e-5)
     assert (w >= 0).all()
-    for i, centre in enumerate(HUE_CENTRES):
+    for i, centre in enumerate(HSV_CENTRES):
         assert hue_band_weights(np.array([centre], np.float32))[i, 0] == pytest.approx(1.0)
     # halfway between magenta (315) and red (360 = 0) is half of each
     half = hue_band_weights(np.array([337.5], np.float32))[:, 0]

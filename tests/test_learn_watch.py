@@ -13,6 +13,8 @@ import pytest
 
 from learn_files import KODAK, bw_edit, photo, save
 
+from silverprint.styles import SCHEMA_VERSION
+
 pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
 
 # The real `watch` with short fits (behaviour, not accuracy, is under test here).
@@ -88,7 +90,7 @@ def test_watch_learns_new_pairs_survives_kill_and_resumes(tmp_path):
 
         style = read_style(_style(home))  # still a complete, valid style file
         assert style.name == "watched"
-        assert json.loads(_style(home).read_text())["schema"] == 1
+        assert json.loads(_style(home).read_text())["schema"] == SCHEMA_VERSION
         assert _style(home).read_bytes() == before or _pairs_in_style(home) in (4, 5)
     finally:
         if proc.poll() is None:

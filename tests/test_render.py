@@ -15,8 +15,8 @@ from PIL import Image
 
 from silverprint.device import resolve_device
 from silverprint.errors import ShapeError, SilverprintError
-from silverprint.ops.color import linear_to_srgb, srgb_to_linear
-from silverprint.params import SEMANTIC_REGIONS, Params, default_local
+from silverprint.ops.color import hue_chroma, linear_to_srgb, srgb_to_linear
+from silverprint.params import CURVE_KNOTS, FULL_CHROMA, HUE_CENTRES, SEMANTIC_REGIONS, Params, default_local
 from silverprint.render import Preview, params_to_tensors, render, render_array, tensors_to_params, torch_threads
 
 @pytest.fixture(autouse=True)
@@ -75,9 +75,10 @@ def everything_on() -> Params:
                        "all.blacks": -10, "sky.exposure": -0.5, "other.structure": 40, "sky.structure": -30,
                        "global.vignette": -35, "global.grain": 40, "global.grain_size": 60,
                        "global.tone_highlight_sat": 20, "global.tone_shadow_sat": 15,
-                       "global.mix_red": 30, "global.mix_green": 60, "global.mix_blue": 10}.items():
+                       "global.mix_red": 30, "global.mix_green": 60, "global.mix_blue": 10,
+                       "global.filter_balance": 40}.items():
         p.set(key, value)
-    p.global_["curve"] = [min(1.0, (i / 16) ** 0.85 * 1.02) for i in range(17)]
+    p.global_["curve"] = [min(1.0, (i / (CURVE_KNOTS - 1)) ** 0.85 * 1.02) for i in range(CURVE_KNOTS)]
     grad = default_local("graduated")
     grad.update(exposure=-0.7, contrast=15)
     radial = default_local("radial")
@@ -138,7 +139,6 @@ class TestRender:
         rgb = torch.rand(1, 3, 6, 7, dtype=torch.float64) * 0.8 + 0.1
         masks = torch.rand(1, 5, 3, 4, dtype=torch.float64) + 0.1
         base = params_to_tensors(everything_on(), dtype=torch.float64)
-        base.global_[[13, 11]] = 0.0  # untoned: toning switches the output shape
 
         def fn(region, global_, curve, local_region, local_geometry):
             t = type(base)(region, global_, curve, local_region, local_geometry, base.local_kinds)
@@ -192,20 +192,58 @@ class TestSliders:
         p = Params()
         p.set("all.red", -100)
         red_down = render(rgb, uniform_masks(), None, params_to_tensors(p))
-        sat = (0.8 - 0.1) / 0.8  # HSV saturation of the red patch; its hue is exactly the red centre
+        hue, weight = hue_chroma(srgb_to_linear(rgb[..., :1, :1]), FULL_CHROMA)
+        red, orange = HUE_CENTRES[:2]
+        assert red < float(hue) < orange  # (0.8, 0.1, 0.1) lies between the red and orange centres
+        share = 1.0 - (float(hue) - red) / (orange - red)
         ratio = srgb_to_linear(red_down[..., :4]) / srgb_to_linear(neutral[..., :4])
-        torch.testing.assert_close(ratio, torch.full_like(ratio, 2.0 ** (-1.5 * sat)), rtol=1e-3, atol=0)
+        expected = 2.0 ** (-1.5 * float(weight) * share)
+        torch.testing.assert_close(ratio, torch.full_like(ratio, expected), rtol=1e-3, atol=0)
+        assert expected < 0.5  # a strong effect: a red filter's worth
         torch.testing.assert_close(red_down[..., 4:], neutral[..., 4:], atol=1e-6, rtol=0)
 
     def test_hue_band_interpolates_between_centres(self):
-        # hue 45° sits halfway between orange (30°) and yellow (60°)
-        rgb = torch.tensor([1.0, 0.75, 0.0]).view(1, 3, 1, 1).expand(1, 3, 2, 2).clone() * 0.5
+        # an orange-yellow whose LCh hue is close to halfway between orange (60°) and yellow (100°)
+        rgb = torch.tensor([0.9, 0.62, 0.1]).view(1, 3, 1, 1).expand(1, 3, 2, 2).clone()
+        hue, weight = hue_chroma(srgb_to_linear(rgb[..., :1, :1]), FULL_CHROMA)
+        orange, yellow = HUE_CENTRES[1:3]
+        t = (float(hue) - orange) / (yellow - orange)
+        assert 0.3 < t < 0.7
         p = Params()
         p.set("all.orange", 100)
         lifted = render(rgb, uniform_masks(2, 2), None, params_to_tensors(p))
         neutral = render(rgb, uniform_masks(2, 2), None, params_to_tensors(Params()))
         ratio = float((srgb_to_linear(lifted) / srgb_to_linear(neutral)).mean())
-        assert ratio == pytest.approx(2.0 ** 0.75, rel=1e-3)  # half of +1.5 EV
+        assert ratio == pytest.approx(2.0 ** (1.5 * float(weight) * (1.0 - t)), rel=1e-3)
+
+    def test_dark_near_neutral_pixels_ignore_the_colour_filter(self):
+        """A dark, slightly tinted pixel has a large HSV saturation but little chroma: a colour
+        filter (the hue bands) must barely move it, unlike a truly colourful pixel."""
+        rgb = torch.zeros(1, 3, 2, 4)
+        rgb[0, :, :, :2] = torch.tensor([0.06, 0.03, 0.03]).view(3, 1, 1)  # HSV saturation 0.5
+        rgb[0, :, :, 2:] = torch.tensor([0.8, 0.1, 0.1]).view(3, 1, 1)
+        p = Params()
+        p.set("all.red", -100)
+        ev = torch.log2(srgb_to_linear(render(rgb, uniform_masks(), None, params_to_tensors(p)))
+                        / srgb_to_linear(render(rgb, uniform_masks(), None, params_to_tensors(Params()))))
+        assert float(ev[..., :2].abs().max()) < 0.1 < 0.5 < float(ev[..., 2:].abs().min())
+
+    def test_filter_balance_moves_the_filter_between_tones(self):
+        """+50: no filter on black, the full filter at d = 1/2, twice it on white (``1 + 2(d-1/2)·...``)."""
+        levels = torch.tensor([0.15, 0.35, 0.6, 1.0])
+        rgb = (torch.tensor([1.0, 0.45, 0.45]).view(1, 3, 1, 1) * levels.view(1, 1, 1, 4)).expand(1, 3, 2, 4).clone()
+        plain, balanced = Params(), Params()
+        for q in (plain, balanced):
+            q.set("all.red", -60)
+        balanced.set("global.filter_balance", 50)
+        neutral = srgb_to_linear(render(rgb, uniform_masks(), None, params_to_tensors(Params())))
+        ev_plain = torch.log2(srgb_to_linear(render(rgb, uniform_masks(), None, params_to_tensors(plain))) / neutral)
+        ev_bal = torch.log2(srgb_to_linear(render(rgb, uniform_masks(), None, params_to_tensors(balanced))) / neutral)
+        d = linear_to_srgb(neutral)  # the base grey as a display value (neutral style)
+        assert float(d.min()) < 0.3 and float(d.max()) > 0.6
+        torch.testing.assert_close(ev_bal, ev_plain * (1.0 + 2.0 * (d - 0.5)), atol=2e-3, rtol=0)
+        assert float(ev_bal[..., 0].mean()) > float(ev_plain[..., 0].mean())  # dark: weaker (less negative)
+        assert float(ev_bal[..., 3].mean()) < float(ev_plain[..., 3].mean())  # light: stronger
 
     def test_exposure_plus_one_doubles_linear_light(self):
         rgb = as_tensor(kodak("kodim08", (96, 64)))
@@ -245,7 +283,7 @@ class TestSliders:
     def test_curve_applies_in_display_space(self):
         rgb = as_tensor(kodak("kodim07", (48, 32)))
         p = Params()
-        p.global_["curve"] = [1.0 - i / 16 for i in range(17)]  # inversion (a straight line)
+        p.global_["curve"] = [1.0 - i / (CURVE_KNOTS - 1) for i in range(CURVE_KNOTS)]  # inversion (a straight line)
         out = render(rgb, uniform_masks(), None, params_to_tensors(p))
         neutral = render(rgb, uniform_masks(), None, params_to_tensors(Params()))
         torch.testing.assert_close(out, 1.0 - neutral, atol=1e-5, rtol=0)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from silverprint.ops.color import linear_to_srgb
-from silverprint.params import REGION_SLIDERS
+from silverprint.params import CURVE_KNOTS, REGION_SLIDERS
 from silverprint.render import spatial, tone, torch_threads
 
 @pytest.fixture(autouse=True)
@@ -100,17 +100,17 @@ class TestCurve:
     def test_monotone_knots_give_monotone_curve(self):
         rng = np.random.default_rng(0)
         for _ in range(50):
-            steps = rng.random(16) ** 4  # very uneven steps, some nearly flat
+            steps = rng.random(CURVE_KNOTS - 1) ** 4  # very uneven steps, some nearly flat
             knots = torch.tensor(np.concatenate([[0.0], np.cumsum(steps) / steps.sum()]))
             lut = tone.curve_lut(knots)
             assert float((lut[1:] - lut[:-1]).min()) >= -1e-12
-            # passes through the knots
-            torch.testing.assert_close(lut[::(tone.CURVE_LUT_SIZE - 1) // 16][:17], knots, atol=1e-9, rtol=0) \
-                if (tone.CURVE_LUT_SIZE - 1) % 16 == 0 else None
+            # passes through the knots (a table whose entries include the knots' inputs)
+            exact = tone.curve_lut(knots, size=(CURVE_KNOTS - 1) * 8 + 1)
+            torch.testing.assert_close(exact[::8], knots, atol=1e-12, rtol=0)
 
     def test_exception(self):
         with pytest.raises(ValueError):
-            tone.curve_lut(torch.linspace(0, 1, 5))
+            tone.curve_lut(torch.linspace(0, 1, 2))
 
     @pytest.mark.grad
     def test_gradcheck(self):
@@ -120,12 +120,13 @@ class TestCurve:
 
 class TestHueBasis:
     def test_weights(self):
-        hue = torch.tensor([0.0, 15.0, 45.0, 90.0, 200.0, 337.5])
+        # centres 30 60 100 135 195 270 310 340: red at 30, magenta→red wraps through 0
+        hue = torch.tensor([30.0, 45.0, 10.0, 80.0, 232.5, 355.0])
         sat = torch.ones(6)
         j0, j1, a, b = tone.hue_basis(hue, sat)
-        assert j0.tolist() == [0, 0, 1, 2, 4, 7]
-        assert j1.tolist() == [1, 1, 2, 3, 5, 0]
-        torch.testing.assert_close(b, torch.tensor([0.0, 0.5, 0.5, 0.5, 20 / 45, 0.5]))
+        assert j0.tolist() == [0, 0, 7, 1, 4, 7]
+        assert j1.tolist() == [1, 1, 0, 2, 5, 0]
+        torch.testing.assert_close(b, torch.tensor([0.0, 0.5, 0.6, 0.5, 0.5, 0.3]))
         torch.testing.assert_close(a + b, sat)
 
 

@@ -10,7 +10,7 @@ import pytest
 from silverprint.cli import main as cli_main
 from silverprint.descriptors import DESCRIPTOR_INDEX, describe
 from silverprint.errors import SilverprintError, UnknownSliderError, UnknownStyleError
-from silverprint.params import (GLOBAL_SLIDER_SPECS, REGION_SLIDER_SPECS, SEMANTIC_REGIONS, Params,
+from silverprint.params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, REGION_SLIDER_SPECS, SEMANTIC_REGIONS, Params,
                                 apply_overrides)
 from silverprint.styles import (DEFAULT_STYLE, SCHEMA_VERSION, InvalidStyleError, assign,
                                 builtin_names, decode, explain, export_style, import_style,
@@ -302,7 +302,7 @@ def test_decode_clamps_to_ranges_and_overrides_still_apply(tmp_path):
     data["name"] = "extreme"
     data["decoder"]["weights"] = [[-500.0] * len(data["decoder"]["inputs"]) for _ in data["decoder"]["outputs"]]
     data["decoder"]["clip"] = None
-    data["subjects"]["portrait"] = {"all.contrast": 900.0, "global.curve": [5.0] * 17}
+    data["subjects"]["portrait"] = {"all.contrast": 900.0, "global.curve": [5.0] * CURVE_KNOTS}
     style = load_style(_write(tmp_path / "extreme.json", data))
     for kind in ("dark", "bright", "portrait"):
         p = decode(style, _photo(kind))
@@ -421,3 +421,38 @@ def test_a_renamed_copy_in_the_styles_folder_takes_its_file_name(home):
     assert load_style("my noir").name == "my noir"
     assert "my noir" in {s.name for s in list_styles()}
     assert [s.name for s in list_styles()].count("noir") == 1
+
+
+def test_schema_1_styles_with_17_knot_curves_are_upgraded(tmp_path):
+    """Styles written before the curve had 33 knots keep what their curve, subject deltas and
+    decoder rows did: old knot N is new knot 2N, the knots between follow linearly."""
+    from silverprint.params import LEGACY_CURVE_KNOTS
+
+    data = _style_dict("silver")
+    data["name"] = "old"
+    data["schema"] = 1
+    old_curve = [min(1.0, (i / (LEGACY_CURVE_KNOTS - 1)) ** 0.7) for i in range(LEGACY_CURVE_KNOTS)]
+    data["base"].setdefault("global", {})["curve"] = old_curve
+    data["proxies"]["subjects"] = {"portrait": data["proxies"]["style"]}
+    data["subjects"] = {"portrait": {"global.curve.4": 0.02, "global.curve": [0.01] * LEGACY_CURVE_KNOTS}}
+    data["decoder"] = {"type": "linear", "inputs": ["lum_mean"], "outputs": ["sky.exposure", "global.curve.8",
+                                                                            "global.curve.9"],
+                       "weights": [[1.0], [0.2], [0.4]], "bias": [0.0, 0.1, 0.3],
+                       "clip": [[-1, 1], [-0.1, 0.1], [-0.3, 0.2]]}
+    style = load_style(_write(tmp_path / "old.json", data))
+    curve = style.base.global_["curve"]
+    assert len(curve) == CURVE_KNOTS
+    assert curve[::2] == pytest.approx(old_curve, abs=1e-9)  # the old knots stay where they were
+    assert all(a < b for a, b in zip(curve[1::2], curve[2::2]))  # and the new ones lie on the curve
+    deltas = style.subjects["portrait"]
+    assert len(deltas["global.curve"]) == CURVE_KNOTS
+    assert (deltas["global.curve.8"], deltas["global.curve.7"], deltas["global.curve.9"]) == \
+        pytest.approx((0.02, 0.01, 0.01))
+    rows = dict(zip(style.decoder.outputs, zip(style.decoder.weights, style.decoder.bias, style.decoder.clip)))
+    assert rows["sky.exposure"] == ([1.0], 0.0, [-1, 1])
+    assert rows["global.curve.16"] == ([0.2], 0.1, [-0.1, 0.1])
+    assert rows["global.curve.17"][0] == pytest.approx([0.3]) and rows["global.curve.17"][1] == pytest.approx(0.2)
+    assert rows["global.curve.18"][:2] == ([0.4], 0.3)
+    assert rows["global.curve.15"][0] == pytest.approx([0.1]) and rows["global.curve.19"][0] == pytest.approx([0.2])
+    saved = save_style(style, tmp_path / "again.json")
+    assert json.loads(saved.read_text())["schema"] == SCHEMA_VERSION

@@ -36,8 +36,10 @@ TONE_STEPS = 150
 POLISH_ITERATIONS = 60
 LOCAL_STEPS = 160
 #: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
-FIT_VERSION = 4
+FIT_VERSION = 5
 MIX_NAMES = ("mix_red", "mix_green", "mix_blue")
+#: Global sliders fitted with the mix: the channel weights and where the colour filter acts.
+GLOBAL_FIT_NAMES = MIX_NAMES + ("filter_balance",)
 #: Region sliders the fit may move (structure is left to the user: it is not a tone mapping).
 FIT_REGION_SLIDERS = tuple(s for s in REGION_SLIDERS if s != "structure")
 #: Local-adjustment template: kind, geometry, and which of its sliders are fitted.
@@ -90,7 +92,7 @@ def _span(spec) -> float:
 
 
 REGION_SCALE = torch.tensor([_span(REGION_SLIDER_SPECS[s]) for s in REGION_SLIDERS])
-MIX_SCALE = torch.tensor([100.0, 100.0, 100.0])
+GLOBAL_FIT_SCALE = torch.tensor([100.0, 100.0, 100.0, 100.0])
 GEOMETRY_SCALE = {kind: torch.tensor([1.0 if name in ("x", "y", "feather", "radius", "width", "height")
                                       else _span(spec) for name, spec in specs.items()])
                   for kind, specs in LOCAL_KINDS.items()}
@@ -250,7 +252,7 @@ class _Model(torch.nn.Module):
         self.register_buffer("slider_mask", slider_mask)
         self.shared = torch.nn.Parameter(torch.zeros(len(REGION_SLIDERS)))
         self.delta = torch.nn.Parameter(torch.zeros(len(SEMANTIC_REGIONS), len(REGION_SLIDERS)))
-        self.mix = torch.nn.Parameter(torch.zeros(3))
+        self.mix = torch.nn.Parameter(torch.zeros(len(GLOBAL_FIT_NAMES)))
         self.curve = torch.nn.Parameter(torch.zeros(CURVE_KNOTS))
         local_mask = torch.tensor([s in LOCAL_FIT_SLIDERS for s in REGION_SLIDERS], dtype=torch.float32)
         self.register_buffer("local_mask", local_mask)
@@ -265,7 +267,7 @@ class _Model(torch.nn.Module):
                     scale[j] = 0.0
             geo_scale[i, :len(names)] = scale
         self.register_buffer("geo_scale", geo_scale)
-        self.mix_index = [list(GLOBAL_SLIDER_SPECS).index(n) for n in MIX_NAMES]
+        self.mix_index = [list(GLOBAL_SLIDER_SPECS).index(n) for n in GLOBAL_FIT_NAMES]
 
     def tensors(self):
         from dataclasses import replace
@@ -276,7 +278,7 @@ class _Model(torch.nn.Module):
             offset = offset + self.delta
         region = b.region + offset * REGION_SCALE * self.slider_mask
         global_ = b.global_.clone()
-        global_[self.mix_index] = b.global_[self.mix_index] + self.mix * MIX_SCALE
+        global_[self.mix_index] = b.global_[self.mix_index] + self.mix * GLOBAL_FIT_SCALE
         curve = b.curve + self.curve
         local_region = b.local_region + self.local_region * REGION_SCALE * self.local_mask
         local_geometry = b.local_geometry + self.local_geometry * self.geo_scale
@@ -348,6 +350,10 @@ def _clamp_inplace(model: _Model) -> None:
         model.delta.sub_(over) if model.regional else model.shared.sub_(over.mean(0))
         curve = model.base.curve + model.curve
         model.curve.sub_(curve - curve.clamp(0, 1))
+        value = t.global_[model.mix_index]
+        g_lo = torch.tensor([GLOBAL_SLIDER_SPECS[n].lo for n in GLOBAL_FIT_NAMES])
+        g_hi = torch.tensor([GLOBAL_SLIDER_SPECS[n].hi for n in GLOBAL_FIT_NAMES])
+        model.mix.sub_((value - torch.maximum(torch.minimum(value, g_hi), g_lo)) / GLOBAL_FIT_SCALE)
         for i, kind in enumerate(model.kinds):
             from ..render.tensors import GEOMETRY_NAMES
 

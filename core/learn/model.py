@@ -31,13 +31,13 @@ from . import fit
 
 VECTOR_KEYS: tuple[str, ...] = (
     tuple(f"{r}.{s}" for r in SEMANTIC_REGIONS for s in fit.FIT_REGION_SLIDERS)
-    + tuple(f"global.{m}" for m in fit.MIX_NAMES)
+    + tuple(f"global.{m}" for m in fit.GLOBAL_FIT_NAMES)
     + tuple(f"global.curve.{i}" for i in range(CURVE_KNOTS)))
 #: Slider units per normalised unit (half each slider's range; curve knots are already in [0, 1]).
 VECTOR_SCALE = np.array(
     [(REGION_SLIDER_SPECS[k.split(".")[1]].hi - REGION_SLIDER_SPECS[k.split(".")[1]].lo) / 2
      for k in VECTOR_KEYS if k.split(".")[0] in SEMANTIC_REGIONS]
-    + [(GLOBAL_SLIDER_SPECS[m].hi - GLOBAL_SLIDER_SPECS[m].lo) / 2 for m in fit.MIX_NAMES]
+    + [(GLOBAL_SLIDER_SPECS[m].hi - GLOBAL_SLIDER_SPECS[m].lo) / 2 for m in fit.GLOBAL_FIT_NAMES]
     + [1.0] * CURVE_KNOTS)
 #: Pairs a subject needs before it is worth a proxy of its own.
 MIN_SUBJECT_PAIRS = 4

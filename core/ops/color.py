@@ -102,6 +102,50 @@ def srgb_to_luminance(image: torch.Tensor) -> torch.Tensor:
     return linear_to_srgb(linear_rgb_to_luminance(srgb_to_linear(image)).clamp(0.0, 1.0))
 
 
+#: Linear sRGB → CIE XYZ (D65), rows divided by the white point, so that white maps to (1, 1, 1).
+_XYZ_OVER_WHITE = (
+    (0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047),
+    (0.2126729, 0.7151522, 0.0721750),
+    (0.0193339 / 1.08883, 0.1191920 / 1.08883, 0.9503041 / 1.08883),
+)
+_LAB_EPS = 216.0 / 24389.0
+_LAB_KAPPA = 24389.0 / 27.0
+
+
+def _lab_f(t: torch.Tensor) -> torch.Tensor:
+    return torch.where(t > _LAB_EPS, t.clamp(min=_LAB_EPS) ** (1.0 / 3.0), (_LAB_KAPPA * t + 16.0) / 116.0)
+
+
+def hue_chroma(lin: torch.Tensor, full_chroma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIE LCh(ab) hue (degrees) and colourfulness of linear sRGB, the keys of the hue-band filter.
+
+    Colourfulness is ``1 - (1 - min(C / full_chroma, 1))**2``: it grows like chroma for muted
+    colours and saturates smoothly, and unlike HSV saturation it stays small for dark, nearly
+    neutral pixels (whose noise a colour filter must not amplify).
+
+    Args:
+        lin: ``(*, 3, H, W)`` linear-light sRGB.
+        full_chroma: chroma (ab units) that counts as fully colourful.
+
+    Returns:
+        ``(hue, weight)``, each ``(*, 1, H, W)``: hue in [0, 360), weight in [0, 1].
+
+    Example:
+        >>> h, w = hue_chroma(torch.tensor([1.0, 0.0, 0.0]).reshape(1, 3, 1, 1), 128.0)
+        >>> round(float(h)), round(float(w), 2)
+        (40, 0.97)
+    """
+    _check_rgb(lin)
+    m = torch.tensor(_XYZ_OVER_WHITE, dtype=lin.dtype, device=lin.device)
+    fx, fy, fz = (_lab_f((lin * row.view(3, 1, 1)).sum(dim=-3)) for row in m)
+    a = 500.0 * (fx - fy)
+    b = 200.0 * (fy - fz)
+    hue = torch.remainder(torch.rad2deg(torch.atan2(b, a)), 360.0)
+    chroma = torch.sqrt(a * a + b * b + 1e-12)
+    weight = 1.0 - (1.0 - (chroma / full_chroma).clamp(max=1.0)) ** 2
+    return hue.unsqueeze(-3), weight.unsqueeze(-3)
+
+
 def rgb_to_hue_saturation(image: torch.Tensor, eps: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
     """HSV hue (degrees) and saturation of display sRGB values.
 

@@ -6,13 +6,15 @@ Data flow for one pixel (all steps differentiable w.r.t. the sliders):
 
 1. ``lin = decode(rgb)``; base grey ``Y = mix · lin`` (linear light; default Rec.709 weights, so a
    neutral style is the plain luminance conversion).
-2. per region r: ``l_r = log2 Y + sat · band_r(hue)`` where ``band_r`` interpolates the 8 hue-band
-   sliders (±100 → ±`HUE_BAND_EV` EV) linearly between `HUE_CENTRES` around the circle;
-   ``d_r = LUT_r(l_r)``, the region's exposure and tone (see `tone`).
+2. per region r: ``l_r = log2 Y + f(Y) · w · band_r(h)`` where ``h``, ``w`` are the pixel's LCh hue
+   and colourfulness (`ops.color.hue_chroma`), ``band_r`` interpolates the 8 hue-band sliders
+   (±100 → ±`HUE_BAND_EV` EV) linearly between `HUE_CENTRES` around the circle and ``f`` is the
+   filter balance (`tone.filter_balance_lut`, 1 by default); ``d_r = LUT_r(l_r)``, the region's
+   exposure and tone (see `tone`).
 3. ``d = Σ_r m_r d_r`` with the semantic masks (bilinearly upsampled; entries under `MASK_FLOOR`
    zeroed and the rest renormalised, so that tiles can skip absent regions exactly).
-4. each local adjustment with mask ``M``: ``d ← d + M·(T(encode(clip(decode(d)·2**(ev + sat·band(hue))))) - d)``.
-5. global curve (monotone cubic through 17 knots, see `tone.curve_lut`).
+4. each local adjustment with mask ``M``: ``d ← d + M·(T(encode(clip(decode(d)·2**(ev + f·w·band(h))))) - d)``.
+5. global curve (monotone cubic through `CURVE_KNOTS` knots, see `tone.curve_lut`).
 6. structure: ``d ← d + k·(d - B)`` with ``k = Σ m_r·structure_r/100 + Σ M·structure/100`` and ``B``
    a Gaussian blur (σ = `STRUCTURE_SIGMA` of the long side) of steps 1–5 rendered on a block-mean
    copy of the photo about `BLUR_SIZE` px long, upsampled: the same at preview and full size.
@@ -27,8 +29,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..errors import ShapeError
-from ..ops.color import REC709_WEIGHTS, linear_to_srgb, rgb_to_hue_saturation, srgb_to_linear
-from ..params import SEMANTIC_REGIONS
+from ..ops.color import REC709_WEIGHTS, hue_chroma, linear_to_srgb, srgb_to_linear
+from ..params import FULL_CHROMA, SEMANTIC_REGIONS
 from . import spatial, tone
 from .tensors import REGION_INDEX, RenderTensors
 
@@ -89,6 +91,7 @@ class Prepared:
     vignette: tuple | None = None
     grain: tuple | None = None
     toning: tuple | None = None
+    balance: torch.Tensor | None = None  # (S,) filter-balance multiplier by region-LUT index
     seed: int = 0
 
     @property
@@ -138,8 +141,11 @@ def prepare(t: RenderTensors, seed: int | None = None) -> Prepared:
         toning = (g("tone_highlight_hue"), g("tone_highlight_sat"), g("tone_shadow_hue"), g("tone_shadow_sat"),
                   g("tone_balance"))
     mix = torch.stack([g("mix_red"), g("mix_green"), g("mix_blue")]) / 100.0
-    return Prepared(mix=mix, luts=tone.region_luts(region),
-                    bands=bands if _active(region[:, :tone.N_BANDS]) else None,
+    bands = bands if _active(region[:, :tone.N_BANDS]) else None
+    balance = None
+    if (bands is not None or any(lp.bands is not None for lp in local)) and _active(g("filter_balance")):
+        balance = tone.filter_balance_lut(g("filter_balance"))
+    return Prepared(mix=mix, luts=tone.region_luts(region), bands=bands, balance=balance,
                     k=k if _active(region[:, _STRUCTURE]) else None,
                     curve=curve_lut, local=local, vignette=vignette, grain=grain, toning=toning,
                     seed=t.seed if seed is None else int(seed))
@@ -170,11 +176,18 @@ class Features:
 
 
 def features(rgb: torch.Tensor, *, need_hue: bool, need_rgb: bool, lin: torch.Tensor | None = None) -> Features:
-    basis = None
-    if need_hue:
-        hue, sat = rgb_to_hue_saturation(rgb)
-        basis = tone.hue_basis(hue, sat)
-    return Features(lin=srgb_to_linear(rgb) if lin is None else lin, rgb=rgb if need_rgb else None, basis=basis)
+    lin = srgb_to_linear(rgb) if lin is None else lin
+    basis = tone.hue_basis(*hue_chroma(lin, FULL_CHROMA)) if need_hue else None
+    return Features(lin=lin, rgb=rgb if need_rgb else None, basis=basis)
+
+
+def balanced(feat: Features, pos: torch.Tensor, prep: Prepared) -> Features:
+    """``feat`` with the hue-band weights scaled by the filter balance at base index ``pos``."""
+    if feat.basis is None or prep.balance is None:
+        return feat
+    f = tone.lut_lookup(prep.balance, pos)
+    j0, j1, a, b = feat.basis
+    return Features(lin=feat.lin, rgb=feat.rgb, basis=(j0, j1, a * f, b * f))
 
 
 def base_log_position(lin: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
@@ -184,7 +197,7 @@ def base_log_position(lin: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
 
 
 def _band_offset(table: torch.Tensor, basis: tuple, ids: list[int] | None = None) -> torch.Tensor:
-    """EV offset ``sat·band(hue)`` per row of ``table`` (R, 8) → ``(B, R', h, w)``."""
+    """EV offset ``w·band(h)`` per row of ``table`` (R, 8) → ``(B, R', h, w)``."""
     if ids is not None:
         table = table[ids]
     j0, j1, a, b = basis
@@ -242,6 +255,7 @@ def shade(feat: Features, masks: torch.Tensor, ids: list[int], local_masks: list
         ``(d, k)``: display grey ``(B, 1, h, w)`` before structure, and the structure weight (or None).
     """
     pos = base_log_position(feat.lin, prep.mix)
+    feat = balanced(feat, pos, prep)
     d = blend(region_outputs(pos, feat.basis, prep, ids), masks)
     k = structure_weight(masks, prep, ids)
     d, k = apply_locals(d, k, feat, local_masks, prep)

@@ -2,7 +2,7 @@
 
 The same math as `engine.shade`, with the very tables `engine.prepare` builds, evaluated with
 NumPy / OpenCV primitives into preallocated buffers: OpenCV decodes 8-bit codes with the channel mix
-folded into the table and sums the channels, computes the HSV hue and stretches the mask rows;
+folded into the table and sums the channels and stretches the mask rows; NumPy computes the LCh hue;
 each region then costs two table gathers and a handful of in-place passes. On small CPUs this is
 several times faster than the same steps as torch calls (which allocate every intermediate).
 Tests check this path against `render`.
@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..params import HUE_CENTRES
+from ..ops.color import _LAB_EPS, _LAB_KAPPA, _XYZ_OVER_WHITE
+from ..params import FULL_CHROMA, HUE_CENTRES
 from . import tone
 from .engine import Prepared
 
@@ -32,9 +33,9 @@ def _split(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _degree_table(bands: np.ndarray) -> np.ndarray:
-    """The piecewise-linear band EV of `tone.hue_basis` sampled at whole degrees 0…360 (its knots are
-    whole degrees, so linear interpolation between these samples is exact)."""
-    centres = np.array(HUE_CENTRES + (360.0,))
+    """The piecewise-linear band EV of `tone.hue_basis` sampled at whole degrees 0…360 of hue measured
+    from the first band centre (the knots are whole degrees, so interpolating these samples is exact)."""
+    centres = np.array(HUE_CENTRES + (HUE_CENTRES[0] + 360.0,)) - HUE_CENTRES[0]
     values = np.append(bands, bands[0])
     return np.interp(np.arange(361.0), centres, values)
 
@@ -57,6 +58,7 @@ class FastTables:
             self.band_zero = [not row.any() for row in rows]
         self.k = None if prep.k is None else prep.k.detach().cpu().numpy().astype(np.float32)
         self.curve = None if prep.curve is None else _split(prep.curve.detach().cpu().numpy())
+        self.balance = None if prep.balance is None else _split(prep.balance.detach().cpu().numpy())
         self.mix_table = None
         if linear_table is not None:
             # (1, 2**bits, 3): w_c · decode(code), so that one table pass gives the mixed channels
@@ -72,11 +74,13 @@ class Workspace:
         shape = (rows, width)
         self.rows, self.width = rows, width
         self.buf = {name: np.empty(shape, np.float32)
-                    for name in ("pos", "frac", "d", "tmp", "acc", "mask", "k", "shift", "hue", "sat", "dfrac")}
+                    for name in ("pos", "frac", "d", "tmp", "acc", "mask", "k", "shift", "hue", "sat", "dfrac",
+                                 "fa", "fb", "balanced")}
         self.index = np.empty(shape, np.intp)  # np.take converts any other index type first
         self.degree = np.empty(shape, np.intp)
         self.rgb3 = np.empty((rows, width, 3), np.float32)
-        self.hsv3 = np.empty((rows, width, 3), np.float32)
+        self.lin3 = np.empty((rows, width, 3), np.float32)
+        self.lab3 = np.empty((rows, width, 3), np.float32)
         self._extra: dict = {}
 
     def extra(self, slot: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,18 +143,57 @@ def _log_position(y: np.ndarray, tables: FastTables) -> np.ndarray:
     return y
 
 
-def hue_planes(display: np.ndarray, ws: Workspace, b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whole degrees, fractional degrees and EV→index-scaled saturation of ``(rows, W, 3)`` display RGB."""
-    rows = display.shape[0]
-    hsv = ws.hsv3[:rows]
-    cv2.cvtColor(display, cv2.COLOR_RGB2HSV, dst=hsv)
-    hue, sat, degree, dfrac = b["hue"], b["sat"], ws.degree[:rows], b["dfrac"]
-    np.copyto(hue, hsv[..., 0])
-    np.multiply(hsv[..., 1], np.float32(tone.EV_TO_INDEX), out=sat)
+_XYZ = np.array(_XYZ_OVER_WHITE, np.float32)
+
+
+def hue_planes(lin: np.ndarray, ws: Workspace, b: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole degrees and fractional degrees of LCh hue measured from the first band centre, and the
+    EV→index-scaled colourfulness, of ``(rows, W, 3)`` linear light (as `ops.color.hue_chroma`)."""
+    rows = lin.shape[0]
+    f = ws.lab3[:rows]
+    cv2.transform(lin, _XYZ, dst=f)
+    low = f <= np.float32(_LAB_EPS)
+    small = (f[low] * np.float32(_LAB_KAPPA) + np.float32(16.0)) / np.float32(116.0)
+    np.maximum(f, np.float32(_LAB_EPS), out=f)
+    np.cbrt(f, out=f)
+    f[low] = small
+    fa, fb, hue, sat, degree, dfrac = b["fa"], b["fb"], b["hue"], b["sat"], ws.degree[:rows], b["dfrac"]
+    np.subtract(f[..., 0], f[..., 1], out=fa)
+    fa *= np.float32(500.0)
+    np.subtract(f[..., 1], f[..., 2], out=fb)
+    fb *= np.float32(200.0)
+    np.arctan2(fb, fa, out=hue)
+    hue *= np.float32(180.0 / math.pi)
+    hue -= np.float32(HUE_CENTRES[0])
+    np.mod(hue, np.float32(360.0), out=hue)
+    fa *= fa
+    fb *= fb
+    fa += fb
+    fa += np.float32(1e-12)
+    np.sqrt(fa, out=sat)
+    sat *= np.float32(1.0 / FULL_CHROMA)
+    np.minimum(sat, np.float32(1.0), out=sat)
+    np.subtract(np.float32(1.0), sat, out=sat)
+    sat *= sat
+    np.subtract(np.float32(1.0), sat, out=sat)
+    sat *= np.float32(tone.EV_TO_INDEX)
     np.copyto(degree, hue, casting="unsafe")
     np.minimum(degree, 359, out=degree)
     np.subtract(hue, degree, out=dfrac)
     return degree, dfrac, sat
+
+
+def balanced(hue: tuple, pos: np.ndarray, tables: FastTables, ws: Workspace, b: dict) -> tuple:
+    """``hue`` with the colourfulness plane scaled by the filter balance at base index ``pos``."""
+    if tables.balance is None:
+        return hue
+    degree, dfrac, sat = hue
+    rows = pos.shape[0]
+    index, frac = ws.extra(-1, rows)
+    _index(pos, index, frac)
+    factor = _gather(*tables.balance, index, frac, b["balanced"], b["tmp"])
+    factor *= sat
+    return degree, dfrac, factor
 
 
 class MaskRows:

@@ -180,8 +180,12 @@ class _FastBands:
         bits = 8 if rgb.dtype == np.uint8 else 16
         self.display_table, linear = (t.numpy() for t in _decode_tables(bits, torch.device("cpu"))) \
             if self.integer else (None, None)
+        self.linear_table = linear
         if self.display_table is not None:
             self.display_table3 = np.ascontiguousarray(np.repeat(self.display_table[None, :, None], 3, axis=2))
+            if bits == 8:
+                self.linear_table3 = np.ascontiguousarray(np.repeat(linear[None, :, None], 3, axis=2),
+                                                          dtype=np.float32)
         self.tables = fastcpu.FastTables(prep, linear)
         self.masks = fastcpu.MaskRows(masks, height, width)
         #: the structure base's rows (OpenCV's bilinear stretch, as for the masks), or None
@@ -208,6 +212,18 @@ class _FastBands:
             return self.display_table[band]
         return np.ascontiguousarray(band, dtype=np.float32)
 
+    def _linear(self, band: np.ndarray, lin_t: torch.Tensor | None, ws) -> np.ndarray:
+        """``(rows, W, 3)`` linear light of a band (the hue bands' input)."""
+        if lin_t is not None:
+            return np.ascontiguousarray(lin_t[0].permute(1, 2, 0).numpy())
+        if band.dtype == np.uint8:
+            import cv2
+
+            out = ws.lin3[:band.shape[0]]
+            cv2.LUT(band, self.linear_table3, dst=out)
+            return out
+        return self.linear_table[band].astype(np.float32, copy=False)
+
     def _regions(self, band: np.ndarray, ids: list[int], start: int, stop: int):
         fc = self.fc
         ws = self._workspace()
@@ -220,7 +236,7 @@ class _FastBands:
             pos = fc.position_from_linear(lin_t, self.tables, b["pos"])
         hue = None
         if self.tables.bands is not None:
-            hue = fc.hue_planes(self._display(band, ws), ws, b)
+            hue = fc.balanced(fc.hue_planes(self._linear(band, lin_t, ws), ws, b), pos, self.tables, ws, b)
         d, k = fc.shade_regions(band.shape[0], start, stop, pos, hue, self.masks, ids, self.tables, ws, b)
         return d, k, lin_t, ws, b
 
@@ -268,6 +284,8 @@ class _FastBands:
             if lin_t is None:
                 _, lin_t = _band_tensors(band, torch.device("cpu"), False)
             feat = engine.features(disp_t, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin_t)
+            if prep.balance is not None:
+                feat = engine.balanced(feat, engine.base_log_position(lin_t, prep.mix), prep)
             d_t = torch.from_numpy(d.copy())[None, None]
         else:
             curved = np.empty_like(d)

@@ -131,8 +131,13 @@ class Preview:
         local_given = self.local_given if (self.local_given is not None and
                                            self.local_given.shape[1] == len(params.local)) else None
         basis = self._hue_basis() if prep.needs_hue else None
+        # the filter balance scales the hue-band weights by the base grey, so it keys like the mix
+        mix_key = _key(prep.mix) + (float(t.g("filter_balance")) if prep.balance is not None else None,)
+        if basis is not None and prep.balance is not None:
+            pos = self._cached("torch_pos", mix_key, lambda: engine.base_log_position(self.lin, prep.mix))
+            basis = self._cached("torch_balanced", mix_key, lambda: engine.balanced(
+                engine.Features(lin=self.lin, rgb=None, basis=basis), pos, prep).basis)
         feat = engine.Features(lin=self.lin, rgb=self.rgb if prep.needs_points else None, basis=basis)
-        mix_key = _key(prep.mix)
         if self._fast is not None:
             d, k = self._regions_fast(t, prep, mix_key)
         else:
@@ -202,8 +207,11 @@ class Preview:
                            lambda: fc.position_from_linear(level.lin, tables, b["pos"]).copy())
         hue = None
         if tables.bands is not None:
-            hue = self._cached(level.name + "hue", (),
-                               lambda: tuple(a.copy() for a in fc.hue_planes(level.display, ws, b)))
+            hue = self._cached(level.name + "hue", (), lambda: tuple(a.copy() for a in fc.hue_planes(
+                np.ascontiguousarray(level.lin[0].permute(1, 2, 0).numpy()), ws, b)))
+            if tables.balance is not None:
+                hue = self._cached(level.name + "balanced", mix_key,
+                                   lambda: tuple(a.copy() for a in fc.balanced(hue, pos, tables, ws, b)))
         acc = np.zeros((level.height, level.width), np.float32)
         single = _SingleMask()
         for r in self.present:

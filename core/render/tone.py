@@ -26,10 +26,10 @@ import math
 import torch
 
 from ..ops.color import linear_to_srgb
-from ..params import CURVE_KNOTS, HUE_BAND_EV, HUE_BANDS, HUE_CENTRES, REGION_SLIDERS
+from ..params import HUE_BAND_EV, HUE_BANDS, HUE_CENTRES, REGION_SLIDERS
 
 MIDDLE_GREY = 1.055 * 0.18 ** (1 / 2.4) - 0.055  # encode(0.18) ≈ 0.4614
-LOG_LO, LOG_HI = -24.0, 6.0  # log2 linear-light range of the region LUTs (below: black, above: clipped)
+LOG_LO, LOG_HI = -28.0, 7.0  # log2 linear-light range of the region LUTs (below: black, above: clipped)
 LUT_SIZE = 4096
 CURVE_LUT_SIZE = 4096
 SHADOW_GAIN = 0.95
@@ -109,23 +109,38 @@ def band_ev(sliders: torch.Tensor) -> torch.Tensor:
     return sliders[:, :N_BANDS] * (HUE_BAND_EV / 100.0)
 
 
-def hue_basis(hue: torch.Tensor, sat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def hue_basis(hue: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Where each pixel's hue falls between the band centres (piecewise-linear around the circle).
 
     A pixel with hue between centres ``j`` and ``j+1`` gets the EV offset
-    ``sat · (band[j]·(1-t) + band[j+1]·t)``; this returns ``j``, ``j+1 (mod 8)`` and the two weights
-    ``sat·(1-t)``, ``sat·t``, so that each region then costs two gathers and two multiplies.
+    ``weight · (band[j]·(1-t) + band[j+1]·t)``; this returns ``j``, ``j+1 (mod 8)`` and the two
+    weights ``weight·(1-t)``, ``weight·t``, so that each region then costs two gathers and two multiplies.
 
     Args:
-        hue: degrees in [0, 360), any shape. sat: same shape, in [0, 1].
+        hue: LCh hue in degrees, [0, 360), any shape. weight: same shape, colourfulness in [0, 1]
+            (`ops.color.hue_chroma`).
     """
-    centres = torch.tensor(HUE_CENTRES + (360.0,), dtype=hue.dtype, device=hue.device)
-    j0 = torch.bucketize(hue.detach(), centres[1:N_BANDS].contiguous(), right=True)
+    first = HUE_CENTRES[0]
+    centres = torch.tensor(tuple(c - first for c in HUE_CENTRES) + (360.0,), dtype=hue.dtype, device=hue.device)
+    turned = torch.remainder(hue - first, 360.0)  # hue measured from the first centre
+    j0 = torch.bucketize(turned.detach(), centres[1:N_BANDS].contiguous(), right=True)
     lo = centres[j0]
     width = centres[j0 + 1] - lo
-    t = ((hue - lo) / width).clamp(0.0, 1.0)
+    t = ((turned - lo) / width).clamp(0.0, 1.0)
     j1 = torch.remainder(j0 + 1, N_BANDS)
-    return j0, j1, sat * (1.0 - t), sat * t
+    return j0, j1, weight * (1.0 - t), weight * t
+
+
+def filter_balance_lut(balance: torch.Tensor, size: int = LUT_SIZE) -> torch.Tensor:
+    """``(size,)`` multiplier of the hue-band offsets at each region-LUT index of the base grey.
+
+    ``1 + 4·balance/100·(d - 1/2)`` with ``d = encode(clip(y))`` the base grey as a display value
+    (see `params`); indexed like the region LUTs (``log2`` of linear light), so that the renderer
+    reads it with the index it already has.
+    """
+    log_y = torch.linspace(LOG_LO, LOG_HI, size, dtype=balance.dtype, device=balance.device)
+    d = linear_to_srgb(torch.exp2(log_y).clamp(max=1.0))
+    return 1.0 + (balance / 25.0) * (d - 0.5)
 
 
 def pchip_knots(values: torch.Tensor) -> torch.Tensor:
@@ -156,14 +171,14 @@ def curve_lut(curve: torch.Tensor, size: int = CURVE_LUT_SIZE) -> torch.Tensor:
     """The global tone curve (monotone cubic through the knots) sampled at ``size`` display values.
 
     Args:
-        curve: ``(CURVE_KNOTS,)`` outputs at inputs ``i / (CURVE_KNOTS - 1)``.
+        curve: ``(K,)`` outputs at inputs ``i / (K - 1)`` (`params.CURVE_KNOTS` in a rendering).
 
     Returns:
         ``(size,)`` curve outputs at ``linspace(0, 1, size)``; the renderer interpolates linearly.
     """
     k = curve.shape[-1]
-    if k != CURVE_KNOTS:
-        raise ValueError(f"curve needs {CURVE_KNOTS} knots, got {k}")
+    if k < 3:
+        raise ValueError(f"a curve needs at least 3 knots, got {k}")
     slopes = pchip_knots(curve)
     h = 1.0 / (k - 1)
     x = torch.linspace(0.0, 1.0, size, dtype=curve.dtype, device=curve.device)
@@ -207,7 +222,10 @@ def log_position(log_y: torch.Tensor, size: int = LUT_SIZE) -> torch.Tensor:
 
 #: Scale from an EV offset to a region-LUT index offset.
 EV_TO_INDEX = (LUT_SIZE - 1) / (LOG_HI - LOG_LO)
-#: Floor of linear light before log2: 2 stops above the LUT start, so that no hue-band offset
-#: (at most 1.5 EV) can move an index below 0 and the fast path needs no clipping.
-LOG_FLOOR = 2.0 ** (LOG_LO + 2.0)
+#: Floor of linear light before log2: 5 stops above the LUT start, so that no hue-band offset
+#: (at most 1.5 EV, times 3 at the extreme filter balance) can move an index below 0 and the fast
+#: path needs no clipping.
+LOG_FLOOR = 2.0 ** (LOG_LO + 5.0)
 assert math.isclose(EV_TO_INDEX * (LOG_HI - LOG_LO), LUT_SIZE - 1)
+# white (log2 y = 0, where the region tone clips) must fall on a LUT entry, not between two
+assert float(-LOG_LO * EV_TO_INDEX).is_integer()

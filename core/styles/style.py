@@ -1,13 +1,13 @@
-"""The style model and its versioned JSON file format (schema 1).
+"""The style model and its versioned JSON file format (schema 2).
 
 A style is a small, human-readable JSON file. Built-in styles ship in `silverprint_resources/styles/`,
 learned and imported ones live in the user's styles directory (`silverprint.paths.styles_dir()`).
 Whether a style is built-in is decided by where it was loaded from, never by the file itself.
 
-Schema 1::
+Schema 2 (schema 1 differs only in a 17-knot curve; it is read and upgraded, see `upgrade_v1`)::
 
     {
-      "schema": 1,
+      "schema": 2,
       "name": "red-filter-landscape",            # [A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}; the file stem
       "description": "one line for menus",
       "provenance": {                            # free-form dict; these keys are checked:
@@ -33,7 +33,7 @@ Schema 1::
       "subjects": {"portrait": {"skin.structure": -20, ...}, ...},
                                                  # slider deltas per subject, keys as --set
                                                  # (REGION.PARAM; "global.curve" takes a list of
-                                                 # 17 deltas); names must match proxies.subjects
+                                                 # 33 deltas); names must match proxies.subjects
       "decoder": null | {                        # content-adaptive part, added last:
         "type": "linear",                        #   delta = clip(W @ (x[inputs] - center) + bias)
         "inputs": [names],                       #   names: descriptor names, "subject:NAME" (its
@@ -65,13 +65,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..descriptors import DESCRIPTOR_INDEX
 from ..errors import SilverprintError, UnknownSliderError, UnknownStyleError
 from ..fileio import atomic_path
 from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, LOCAL_KINDS, REGION_SLIDER_SPECS,
                       SEMANTIC_REGIONS, Params, default_global, default_region)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SOURCES = ("builtin", "learned", "imported")
 DECODER_TYPES = ("linear",)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
@@ -183,7 +185,7 @@ class Style:
         return copy.deepcopy(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The schema-1 JSON object (sparse base params; no `builtin`, which is a location)."""
+        """The schema-2 JSON object (sparse base params; no `builtin`, which is a location)."""
         data: dict[str, Any] = {
             "schema": SCHEMA_VERSION, "name": self.name, "description": self.description,
             "provenance": copy.deepcopy(self.provenance), "base": sparse_params(self.base),
@@ -310,8 +312,80 @@ def _decoder_input_ok(name: Any, subjects: dict[str, Any], dim: int) -> bool:
     return False
 
 
+def _curve_index(key: Any) -> int | None:
+    """N of a ``global.curve.N`` key, else None."""
+    prefix = "global.curve."
+    if isinstance(key, str) and key.startswith(prefix) and key[len(prefix):].isdigit():
+        return int(key[len(prefix):])
+    return None
+
+
+def _spread_knots(indexed: list[tuple[int, Any]], combine) -> dict[int, Any]:
+    """Values at old knot N (of 17) → values at new knots (of 33): N goes to 2N and each knot between
+    two old ones gets half of each neighbour's value, i.e. linear interpolation of the deltas."""
+    out: dict[int, Any] = {}
+    for n, value in indexed:
+        for new, share in ((2 * n, 1.0), (2 * n - 1, 0.5), (2 * n + 1, 0.5)):
+            if 0 <= new < CURVE_KNOTS:
+                out[new] = combine(out.get(new), value, share)
+    return out
+
+
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 style (17-knot curve) as schema 2 (33 knots), keeping what each curve does.
+
+    The base curve is resampled by `Params.set`; subject deltas and decoder rows that address
+    knots one by one (``global.curve.N``) are spread to the new knots by linear interpolation.
+    """
+    from ..params import LEGACY_CURVE_KNOTS
+
+    data = copy.deepcopy(data)
+    data["schema"] = SCHEMA_VERSION
+
+    def add(old, value, share):
+        return (old or 0.0) + share * value if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            else value
+
+    for deltas in (data.get("subjects") or {}).values():
+        if not isinstance(deltas, dict):
+            continue
+        whole = deltas.get("global.curve")
+        if isinstance(whole, list) and len(whole) == LEGACY_CURVE_KNOTS:
+            deltas["global.curve"] = [float(v) for v in
+                                      np.interp(np.linspace(0, 1, CURVE_KNOTS), np.linspace(0, 1, len(whole)), whole)]
+        knots = [(n, deltas.pop(k)) for k, n in [(k, _curve_index(k)) for k in list(deltas)] if n is not None]
+        for new, value in _spread_knots(knots, add).items():
+            deltas[f"global.curve.{new}"] = value
+    decoder = data.get("decoder")
+    if isinstance(decoder, dict) and isinstance(decoder.get("outputs"), list):
+        outputs = decoder["outputs"]
+        rows = [i for i, key in enumerate(outputs) if _curve_index(key) is not None]
+        if rows and all(isinstance(decoder.get(f), list) and len(decoder[f]) == len(outputs)
+                        for f in ("weights", "bias")):
+            keep = [i for i in range(len(outputs)) if i not in rows]
+            has_clip = isinstance(decoder.get("clip"), list) and len(decoder["clip"]) == len(outputs)
+
+            def row(old, value, share):
+                w, b, c = value
+                w = [share * x for x in w]
+                if old is None:
+                    return w, share * b, c
+                return [x + y for x, y in zip(old[0], w)], old[1] + share * b, \
+                    None if c is None else [min(old[2][0], c[0]), max(old[2][1], c[1])]
+
+            spread = _spread_knots([(_curve_index(outputs[i]), (decoder["weights"][i], decoder["bias"][i],
+                                     decoder["clip"][i] if has_clip else None)) for i in rows], row)
+            new_outputs = [outputs[i] for i in keep] + [f"global.curve.{n}" for n in sorted(spread)]
+            decoder["weights"] = [decoder["weights"][i] for i in keep] + [spread[n][0] for n in sorted(spread)]
+            decoder["bias"] = [decoder["bias"][i] for i in keep] + [spread[n][1] for n in sorted(spread)]
+            if has_clip:
+                decoder["clip"] = [decoder["clip"][i] for i in keep] + [spread[n][2] for n in sorted(spread)]
+            decoder["outputs"] = new_outputs
+    return data
+
+
 def style_from_dict(data: Any, where: str = "style") -> Style:
-    """Validate a schema-1 object and build the Style (raises InvalidStyleError)."""
+    """Validate a schema-2 (or schema-1, upgraded) object and build the Style (raises InvalidStyleError)."""
     if not isinstance(data, dict):
         raise _fail(where, "not a style file (expected a JSON object)")
     schema = data.get("schema")
@@ -322,6 +396,11 @@ def style_from_dict(data: Any, where: str = "style") -> Style:
                            f"reads schema {SCHEMA_VERSION} — please upgrade")
     if schema < 1:
         raise _fail(where, f"unsupported style schema {schema}")
+    if schema == 1:
+        try:
+            data = upgrade_v1(data)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise _fail(where, f"cannot upgrade this schema-1 style ({exc})") from None
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise _fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}")
