@@ -1,8 +1,8 @@
-"""The global tone curve as a direct-manipulation editor (17 knots, as `silverprint.params` fixes).
+"""The global tone curve as a direct-manipulation editor (`CURVE_KNOTS` knots, as `silverprint.params` fixes).
 
-Each knot sits at a fixed input (i / 16, display space) and is dragged up or down; the curve the
-renderer uses is the core's (`render.tone.curve_lut`), this widget only draws the knots joined by
-straight segments, which at 17 knots reads the same at this size.
+Each knot sits at a fixed input (i / (CURVE_KNOTS - 1), display space) and is dragged up or down; the
+curve the renderer uses is the core's (`render.tone.curve_lut`), this widget only draws the knots
+joined by straight segments, which at 33 knots reads the same at this size.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .qt import QColor, QMouseEvent, QPainter, QPainterPath, QPen, QPointF, QRec
 
 
 class CurveEditor(QWidget):
-    """``curveChanged(values, final)``: 17 outputs in [0, 1]; final on release."""
+    """``curveChanged(values, final)``: `CURVE_KNOTS` outputs in [0, 1]; final on release."""
 
     curveChanged = pyqtSignal(list, bool)
 

@@ -24,7 +24,7 @@ GEOMETRY = {"point": ("radius", "similarity"),
             "radial": ("x", "y", "width", "height", "angle", "feather", "invert")}
 LOCAL_LABELS = {"point": ("●", "Point"), "graduated": ("▤", "Graduated"), "radial": ("◯", "Radial")}
 GLOBAL_SECTIONS = {
-    "Base mix": ("mix_red", "mix_green", "mix_blue"),
+    "Base mix": ("mix_red", "mix_green", "mix_blue", "filter_balance"),
     "Grain": ("grain", "grain_size"),
     "Vignette": ("vignette", "vignette_midpoint", "vignette_feather"),
     "Toning": ("tone_highlight_hue", "tone_highlight_sat", "tone_shadow_hue", "tone_shadow_sat",

@@ -18,7 +18,7 @@ LABELS = {
     "grain": "Amount", "vignette": "Amount", "vignette_midpoint": "Midpoint",
     "vignette_feather": "Feather", "tone_highlight_hue": "Highlight hue",
     "tone_highlight_sat": "Highlight strength", "tone_shadow_hue": "Shadow hue",
-    "tone_shadow_sat": "Shadow strength", "tone_balance": "Balance",
+    "tone_shadow_sat": "Shadow strength", "tone_balance": "Balance", "filter_balance": "Filter in lights",
 }
 
 #: Hue-band track colours, so the colour filter reads like Silver Efex's (dark ← hue → light).

@@ -30,10 +30,10 @@ FIT_SIDE = 128
 #: Long side of the copies the spatial stage (local adjustments) works on.
 LOCAL_SIDE = 64
 #: Pixels per pair sampled for the per-pixel stage, and the steps of each stage.
-SAMPLES_PER_PAIR = 6000
+SAMPLES_PER_PAIR = 20000
 LOCAL_SAMPLES_PER_PAIR = 3000
 TONE_STEPS = 150
-POLISH_ITERATIONS = 60
+POLISH_ITERATIONS = 150
 LOCAL_STEPS = 160
 #: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
 FIT_VERSION = 5
@@ -485,8 +485,11 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
     if local and local_steps > 0:
         model = _Model(params, regional=regional, local=True)
         small = [_geometry_batch(data, LOCAL_SAMPLES_PER_PAIR)]
+        # the mix and the curve stay as the full-resolution pixels fixed them: refitting them on
+        # area-averaged previews bends a steep film toe toward the curve of averages
         _optimise(model, small, local_steps, lr,
-                  (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight)
+                  (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight,
+                  global_sliders=False)
         params = _params_of(model)
     return _finish(params, _batches(data), steps + (local_steps if local else 0))
 
