@@ -36,18 +36,9 @@ def _pixels(source: object) -> np.ndarray:
 
 def analysis_image(source: object) -> np.ndarray:
     """A float32 copy at analysis size (area-averaged, so no aliasing in the masks)."""
-    import cv2
+    from .regions import analysis_image as regions_analysis_image
 
-    from .imageio import to_float
-    from .regions import ANALYSIS_SIZE
-
-    pixels = _pixels(source)
-    h, w = pixels.shape[:2]
-    scale = ANALYSIS_SIZE / max(h, w)
-    if scale < 1:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-    return to_float(pixels)
+    return regions_analysis_image(_pixels(source))
 
 
 def analyse(source: object) -> Analysis:

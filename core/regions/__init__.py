@@ -5,8 +5,8 @@ Public API (docs/ARCHITECTURE.md):
   analysis size (long side `ANALYSIS_SIZE`), soft, edge-aware, summing to 1; `.faces`,
   `.person_found` diagnostics.
 - `analysis_image(rgb)`: the photo at the analysis size.
-- `local_masks(local, rgb_small) -> (L, h, w)`: graduated / radial / control-point masks;
-  `local_masks_torch` is the differentiable twin (same formulas as the renderer's).
+- `local_masks(local, rgb_small) -> (L, h, w)`: graduated / radial / control-point masks (numpy;
+  the renderer's differentiable torch masks are `silverprint.render.spatial`, same formulas).
 - `confident_guided_upsample` (what the masks are refined with), `guided_filter`,
   `guided_upsample`: edge-aware guided filters (numpy + OpenCV box filters).
 
@@ -14,9 +14,8 @@ Heavy dependencies (mediapipe, torch) are imported on first use only.
 """
 from .analysis import ANALYSIS_SIZE, RegionMasks, analysis_image, compute_regions
 from .guided import confident_guided_upsample, guided_filter, guided_upsample
-from .local import local_mask, local_masks, local_masks_torch
+from .local import local_mask, local_masks
 from .people import Face
 
 __all__ = ["ANALYSIS_SIZE", "Face", "RegionMasks", "analysis_image", "compute_regions",
-           "confident_guided_upsample", "guided_filter", "guided_upsample", "local_mask", "local_masks",
-           "local_masks_torch"]
+           "confident_guided_upsample", "guided_filter", "guided_upsample", "local_mask", "local_masks"]

@@ -7,7 +7,8 @@ Composition (so that the masks are a partition of unity by construction):
     sky          = (1 - P) * S
     vegetation   = (1 - P) * (1 - S) * V
     other        = the rest
-Sky (S) and vegetation (V) are classified on a coarse grid (`features.WORK_SIZE`); the people
+Sky (S, the fitted classifier in `learned`) and vegetation (V, the rules in `vegetation`) are
+classified on a coarse grid (`features.WORK_SIZE`); the people
 models run at the analysis size and are brought to that grid. The five coarse maps are carried to
 the analysis size by a confidence-weighted guided filter with the photo as guide (boundaries snap
 to the image's edges, no halo), clipped to [0, 1] and renormalised so each pixel sums to 1.
@@ -25,8 +26,8 @@ from ..params import SEMANTIC_REGIONS
 from .features import WORK_SIZE, compute_features, resize_long
 from .features import sigmoid as _sigmoid
 from .guided import confident_guided_upsample
-from .people import Face, detect_people
-from .sky import sky_probability
+from .learned import RegionClassifier, sky_probability
+from .people import Face, PeopleResult, detect_people
 from .vegetation import vegetation_probability
 
 ANALYSIS_SIZE = 768  #: long side of the masks, in pixels
@@ -84,22 +85,40 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
 
     Returns masks at the analysis size: the image is downsized first when it is larger.
     """
+    return compute_regions_with(rgb, None)
+
+
+def compute_regions_with(rgb: np.ndarray, model: RegionClassifier | None) -> RegionMasks:
+    """`compute_regions` with a given sky classifier (None: the shipped one).
+
+    The bench scores each labelled photo with a model fitted without it (cross-validation).
+    """
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] < 3 or min(rgb.shape[:2]) < 2:
         raise ShapeError(f"compute_regions needs an (H, W, 3) image, got shape {rgb.shape}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     small = analysis_image(rgb)
-    h, w = small.shape[:2]
     work = resize_long(small, WORK_SIZE)
     feats = compute_features(work, small)
     t1 = time.perf_counter()
-    sky = sky_probability(feats)
-    veg = vegetation_probability(feats)
+    sky = sky_probability(feats, model)
+    veg = (1.0 - sky) * vegetation_probability(feats)
     t2 = time.perf_counter()
     people = detect_people(small)
     t3 = time.perf_counter()
+    refined = compose(work, small, sky, veg, people)
+    t4 = time.perf_counter()
+    timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
+                   total=t4 - t0)
+    return RegionMasks(refined, people.faces, people.person_found, timings)
 
+
+def compose(work: np.ndarray, small: np.ndarray, sky: np.ndarray, veg: np.ndarray,
+            people: PeopleResult) -> np.ndarray:
+    """The five masks (5, H, W) at ``small``'s size from the working-grid sky and vegetation
+    probabilities (``sky + veg <= 1``: vegetation is what is left once the sky is taken) and
+    the people found at the analysis size."""
     wh, ww = work.shape[:2]
     down = lambda m: cv2.resize(m, (ww, wh), interpolation=cv2.INTER_AREA)  # noqa: E731
     p_total = np.clip(down(people.person), 0, 1)
@@ -109,20 +128,15 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
     # the largest face grows past ~1/8 of the frame height (a waist-up shot or closer).
     face_height = max((f.box[3] - f.box[1] for f in people.faces), default=0.0)
     s = sky * (1.0 - float(_sigmoid((face_height - PORTRAIT_FACE_HEIGHT) / 0.02)))
-    v = veg
     rest = 1.0 - p_total
     stack = np.empty((wh, ww, 5), np.float32)
     stack[..., 0] = rest * s
     stack[..., 1] = p_total * (1.0 - skin_given)
     stack[..., 2] = p_total * skin_given
-    stack[..., 3] = rest * (1.0 - s) * v
-    stack[..., 4] = rest * (1.0 - s) * (1.0 - v)
+    stack[..., 3] = rest * veg
+    stack[..., 4] = rest * np.clip(1.0 - s - veg, 0.0, 1.0)
     _inherit_border(stack)
-    refined = refine(work, stack, small)
-    t4 = time.perf_counter()
-    timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
-                   total=t4 - t0)
-    return RegionMasks(refined, people.faces, people.person_found, timings)
+    return refine(work, stack, small)
 
 
 def _inherit_border(stack: np.ndarray, width: int = FRAME_BORDER) -> None:

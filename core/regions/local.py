@@ -16,9 +16,9 @@ the preview and on the full image agree):
   point and ``tol`` = 0.04 * 2^(4 (1 - similarity / 100)) (100: 0.04, 50: 0.16, 0: 0.64, nearly
   any colour), like a Silver Efex control point.
 
-The formulas are exactly those of the renderer (`silverprint.render.spatial`), which computes the
-same masks itself when fitting geometry; tests check that both agree. All transitions use
-smoothstep, so the torch twin `local_masks_torch` is differentiable in every geometric parameter.
+The formulas are exactly those of the renderer (`silverprint.render.spatial`, the differentiable
+torch version used when rendering and fitting geometry); tests check that both agree. All
+transitions use smoothstep, so the renderer's masks are differentiable in every parameter.
 """
 from __future__ import annotations
 
@@ -142,75 +142,3 @@ def local_masks(local: Sequence[dict[str, Any]], rgb_small: np.ndarray) -> np.nd
     if not local:
         return np.zeros((0, h, w), np.float32)
     return np.stack([local_mask(item, rgb_small) for item in local])
-
-
-# ---------------------------------------------------------------------------------------- torch
-
-
-def local_masks_torch(local: Sequence[dict[str, Any]], rgb_small):  # -> torch.Tensor
-    """Differentiable twin of `local_masks`.
-
-    ``local``: one dict per adjustment with ``kind`` and its geometry; each value may be a float
-    or a 0-d / (B,) tensor (e.g. ``requires_grad=True`` for fitting). ``rgb_small``: (B, 3, h, w)
-    or (3, h, w) tensor, sRGB in [0, 1]. Returns (B, L, h, w) on the image's device and dtype.
-    """
-    import torch
-
-    rgb = rgb_small if rgb_small.dim() == 4 else rgb_small.unsqueeze(0)
-    b, _, h, w = rgb.shape
-    if not local:
-        return rgb.new_zeros((b, 0, h, w))
-    ys = ((torch.arange(h, device=rgb.device, dtype=rgb.dtype) + 0.5) / h).view(1, h, 1)
-    xs = ((torch.arange(w, device=rgb.device, dtype=rgb.dtype) + 0.5) / w).view(1, 1, w)
-
-    def param(item: dict[str, Any], name: str) -> torch.Tensor:
-        value = torch.as_tensor(_value(item, name), device=rgb.device, dtype=rgb.dtype)
-        return value.reshape(-1, 1, 1)  # broadcast over (B, h, w)
-
-    def smooth(x: torch.Tensor) -> torch.Tensor:
-        x = x.clamp(0.0, 1.0)
-        return x * x * (3.0 - 2.0 * x)
-
-    masks = []
-    for item in local:
-        kind = _check(item)
-        p = lambda name: param(item, name)  # noqa: E731
-        if kind == "graduated":
-            theta = torch.deg2rad(p("angle"))
-            dist = (xs - p("x")) * (w / h) * (-torch.sin(theta)) + (ys - p("y")) * torch.cos(theta)
-            m = smooth(0.5 - dist / p("feather").clamp_min(MIN_FEATHER))
-        elif kind == "radial":
-            theta = torch.deg2rad(p("angle"))
-            dx, dy = (xs - p("x")) * w, (ys - p("y")) * h
-            c, s = torch.cos(theta), torch.sin(theta)
-            u = (dx * c + dy * s) / (0.5 * p("width") * w)
-            v = (-dx * s + dy * c) / (0.5 * p("height") * h)
-            rho = torch.sqrt(u * u + v * v + 1e-12)
-            inside = smooth((1.0 - rho) / p("feather").clamp_min(MIN_FEATHER))
-            inv = p("invert")
-            m = inv + (1.0 - 2.0 * inv) * inside
-        else:
-            long_side = max(h, w)
-            dist = torch.sqrt(((xs - p("x")) * w) ** 2 + ((ys - p("y")) * h) ** 2 + 1e-12)
-            spatial = smooth(1.0 - dist / (p("radius") * long_side))
-            ref = _sample_colour(rgb, p("x"), p("y"), max(1, round(SAMPLE_FRACTION * long_side)))
-            diff = ((rgb - ref) ** 2).sum(dim=1)
-            tol = POINT_TOLERANCE * torch.exp2(4.0 * (1.0 - p("similarity") / 100.0))
-            m = spatial * torch.exp(-diff / (tol * tol))
-        masks.append(m.expand(b, h, w))
-    return torch.stack(masks, dim=1)
-
-
-def _sample_colour(rgb, x, y, half: int):
-    """Colour under (x, y) averaged over a (2 half + 1)^2 window; differentiable in x and y."""
-    import torch
-    import torch.nn.functional as F
-
-    padded = F.pad(rgb, (half, half, half, half), mode="replicate")
-    blurred = F.avg_pool2d(padded, 2 * half + 1, stride=1)
-    b = rgb.shape[0]
-    gx = (x.reshape(-1) * 2 - 1).expand(b)
-    gy = (y.reshape(-1) * 2 - 1).expand(b)
-    grid = torch.stack([gx, gy], dim=-1).view(b, 1, 1, 2).to(rgb.dtype)
-    ref = F.grid_sample(blurred, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    return ref  # (B, 3, 1, 1)
