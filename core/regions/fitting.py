@@ -4,7 +4,7 @@ Used by ``bench/fit_regions.py`` (the shipped weights) and ``bench/regions.py`` 
 left-out photo, so every photo is scored by a model that never saw it). Deterministic for a
 seed: pixel samples and initial weights come from seeded generators.
 
-Polygons are coarse, so pixels within `BOUNDARY` working-grid pixels of a label boundary are not
+Polygons are coarse, so pixels within `BOUNDARY` sky-grid pixels of a label boundary are not
 trained on; every photo contributes the same number of samples, so a large sky in one photo
 does not outweigh the others.
 """
@@ -20,9 +20,9 @@ from ..params import SEMANTIC_REGIONS
 from .analysis import analysis_image
 from .features import WORK_SIZE, Features, compute_features, resize_long
 from .labelset import IGNORE, Label, load_source_rgb, rasterize
-from .learned import CLASSES, RegionClassifier, pixel_features
+from .learned import CLASSES, RegionClassifier, pixel_features, sky_features
 
-BOUNDARY = 2  #: working-grid pixels either side of a label boundary left out of training
+BOUNDARY = 1  #: sky-grid pixels either side of a label boundary left out of training
 SAMPLES_PER_PHOTO = 1000
 HIDDEN = (16,)  #: hidden layer widths
 BALANCE = 0.5  #: 0: classes weighted by frequency, 1: fully balanced
@@ -32,7 +32,7 @@ WEIGHT_DECAY = 0.1  #: strong: with ~30 photos, weaker decay memorised them (wor
 
 @dataclass
 class LabelledPhoto:
-    """One labelled photo prepared for fitting: its features and classes on the working grid."""
+    """One labelled photo prepared for fitting: its features and classes on the sky's grid."""
 
     label: Label
     features: Features
@@ -56,9 +56,8 @@ def class_map(label: Label, shape: tuple[int, int], boundary: int = BOUNDARY) ->
 
 def prepare(label: Label, kodak_dir: Path) -> LabelledPhoto:
     small = analysis_image(load_source_rgb(label.source, kodak_dir))
-    work = resize_long(small, WORK_SIZE)
-    feats = compute_features(work, small)
-    return LabelledPhoto(label, feats, pixel_features(feats), class_map(label, work.shape[:2]))
+    feats = sky_features(compute_features(resize_long(small, WORK_SIZE), small))
+    return LabelledPhoto(label, feats, pixel_features(feats), class_map(label, feats.lab.shape[:2]))
 
 
 def samples(photos: list[LabelledPhoto], per_photo: int = SAMPLES_PER_PHOTO,

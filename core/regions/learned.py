@@ -17,22 +17,23 @@ small matrix products on the working grid (~70 k pixels), a few milliseconds.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .features import Features
+from .features import Features, compute_features, resize_long
 
 CLASSES = ("sky", "vegetation", "rest")  #: output order (foliage as its own class helps the sky)
 MODEL_FILE = "sky.npz"
+SKY_SIZE = 160  #: long side of the grid the sky is classified on
 MIN_SKY_AREA = 0.01  #: sky components smaller than this fraction of the frame are dropped
 TOP_BAND = 0.05  #: a sky component must reach into this top fraction of the frame
 
 POOLED = ("L", "a", "b", "chroma", "excess_green", "sat_cos_hue", "sat_sin_hue", "L_rank",
           "log_texture5", "log_median5", "log_detail", "row")  #: features also averaged per segment
-SEGMENT_SCALE = 150.0  #: Felzenszwalb scale on the half-size grid (larger: bigger segments)
+SEGMENT_SCALE = 150.0  #: Felzenszwalb scale (larger: bigger segments)
 
 FEATURE_NAMES: tuple[str, ...] = (
     "L", "a", "b", "chroma", "r_chrom", "g_chrom", "excess_green", "sat", "sat_cos_hue",
@@ -80,14 +81,12 @@ def segment_features(rgb: np.ndarray, x: np.ndarray) -> np.ndarray:
     A segment is one surface (a cloud, a lawn, a wall), so its averages describe the surface
     rather than the pixel: the outline of a sail has foliage-like gradients, the sail does not;
     a sky segment reaches the top of the frame. Segments come from Felzenszwalb's graph
-    segmentation of a half-size copy (~10 ms), carried back to the grid.
+    segmentation of the (coarse) grid, a few milliseconds.
     """
     from skimage.segmentation import felzenszwalb  # lazy: scikit-image import is slow
 
     h, w = rgb.shape[:2]
-    half = cv2.resize(rgb, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
-    seg = felzenszwalb(half, scale=SEGMENT_SCALE, sigma=0.8, min_size=8).astype(np.int32)
-    seg = cv2.resize(seg, (w, h), interpolation=cv2.INTER_NEAREST)
+    seg = felzenszwalb(rgb, scale=SEGMENT_SCALE, sigma=0.8, min_size=8).astype(np.int64)
     flat = seg.ravel()
     n = int(flat.max()) + 1
     count = np.maximum(np.bincount(flat, minlength=n), 1).astype(np.float64)
@@ -228,10 +227,27 @@ def from_the_top(sky: np.ndarray, band: float = TOP_BAND) -> np.ndarray:
     return np.where(top[lab], sky, sky * 0.2).astype(np.float32)
 
 
-def sky_probability(f: Features, model: RegionClassifier | None = None) -> np.ndarray:
-    """Soft sky probability (h, w) float32 on the working grid (None: the shipped classifier).
+def sky_features(f: Features) -> Features:
+    """The working-grid `Features` ``f`` carried to the sky's own grid (`SKY_SIZE` long side).
 
-    The classifier's sky class, kept only where it reaches the top of the frame and is not a
-    speck (`from_the_top`, `drop_small`).
+    The fine detail measured at the analysis size is area-resampled, not measured again.
     """
-    return drop_small(from_the_top(class_probabilities(f, model)[..., 0]), MIN_SKY_AREA)
+    coarse = compute_features(resize_long(f.rgb, SKY_SIZE))
+    if f.detail is None:
+        return coarse
+    h, w = coarse.lab.shape[:2]
+    return replace(coarse, detail=cv2.resize(f.detail, (w, h), interpolation=cv2.INTER_AREA))
+
+
+def sky_probability(f: Features, model: RegionClassifier | None = None) -> np.ndarray:
+    """Soft sky probability (h, w) float32 on the working grid of ``f`` (``model`` None: the
+    shipped classifier).
+
+    Classified on the coarse `SKY_SIZE` grid (a sky is large; a quarter of the working grid's
+    pixels keeps the analysis fast), brought back bilinearly, and kept only where it reaches
+    the top of the frame and is not a speck (`from_the_top`, `drop_small`).
+    """
+    coarse = class_probabilities(sky_features(f), model)[..., 0]
+    h, w = f.lab.shape[:2]
+    sky = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    return drop_small(from_the_top(sky), MIN_SKY_AREA)
