@@ -12,7 +12,8 @@ Layout of a parameter set (`Params`):
 
 Slider semantics (photographer's units; -100..100 where Lightroom / Silver Efex use it):
 - hue bands ``red .. magenta``: brighten (+) or darken (-) pixels of that hue, scaled by their
-  colourfulness; +-100 is +-1.5 EV for a fully colourful pixel (a colour filter on the camera).
+  colourfulness; +-100 is +-2 EV for a fully colourful pixel (a colour filter on the camera: a deep
+  red filter holds back about 3 stops of blue sky).
   Hue and colourfulness are CIE LCh(ab) hue and chroma (``1 - (1 - C/128)**2``), so a dark,
   nearly neutral pixel (large HSV saturation, small chroma) is left alone, as a real filter would.
 - ``filter_balance`` (global): where in the tonal range the colour filter acts. The hue-band offset
@@ -52,7 +53,7 @@ REGION_SLIDERS: tuple[str, ...] = HUE_BANDS + TONE_SLIDERS
 CURVE_KNOTS = 33
 #: Knot count of curves written before 33 (read and resampled by `Params.set`).
 LEGACY_CURVE_KNOTS = 17
-HUE_BAND_EV = 1.5  # EV at +-100 on a fully saturated pixel
+HUE_BAND_EV = 2.0  # EV at +-100 on a fully colourful pixel
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from PIL import Image
 from silverprint.device import resolve_device
 from silverprint.errors import ShapeError, SilverprintError
 from silverprint.ops.color import hue_chroma, linear_to_srgb, srgb_to_linear
-from silverprint.params import CURVE_KNOTS, FULL_CHROMA, HUE_CENTRES, SEMANTIC_REGIONS, Params, default_local
+from silverprint.params import (CURVE_KNOTS, FULL_CHROMA, HUE_BAND_EV, HUE_CENTRES, SEMANTIC_REGIONS, Params,
+                               default_local)
 from silverprint.render import Preview, params_to_tensors, render, render_array, tensors_to_params, torch_threads
 
 @pytest.fixture(autouse=True)
@@ -197,7 +198,7 @@ class TestSliders:
         assert red < float(hue) < orange  # (0.8, 0.1, 0.1) lies between the red and orange centres
         share = 1.0 - (float(hue) - red) / (orange - red)
         ratio = srgb_to_linear(red_down[..., :4]) / srgb_to_linear(neutral[..., :4])
-        expected = 2.0 ** (-1.5 * float(weight) * share)
+        expected = 2.0 ** (-HUE_BAND_EV * float(weight) * share)
         torch.testing.assert_close(ratio, torch.full_like(ratio, expected), rtol=1e-3, atol=0)
         assert expected < 0.5  # a strong effect: a red filter's worth
         torch.testing.assert_close(red_down[..., 4:], neutral[..., 4:], atol=1e-6, rtol=0)
@@ -214,7 +215,7 @@ class TestSliders:
         lifted = render(rgb, uniform_masks(2, 2), None, params_to_tensors(p))
         neutral = render(rgb, uniform_masks(2, 2), None, params_to_tensors(Params()))
         ratio = float((srgb_to_linear(lifted) / srgb_to_linear(neutral)).mean())
-        assert ratio == pytest.approx(2.0 ** (1.5 * float(weight) * (1.0 - t)), rel=1e-3)
+        assert ratio == pytest.approx(2.0 ** (HUE_BAND_EV * float(weight) * (1.0 - t)), rel=1e-3)
 
     def test_dark_near_neutral_pixels_ignore_the_colour_filter(self):
         """A dark, slightly tinted pixel has a large HSV saturation but little chroma: a colour

@@ -222,10 +222,11 @@ def log_position(log_y: torch.Tensor, size: int = LUT_SIZE) -> torch.Tensor:
 
 #: Scale from an EV offset to a region-LUT index offset.
 EV_TO_INDEX = (LUT_SIZE - 1) / (LOG_HI - LOG_LO)
-#: Floor of linear light before log2: 5 stops above the LUT start, so that no hue-band offset
-#: (at most 1.5 EV, times 3 at the extreme filter balance) can move an index below 0 and the fast
-#: path needs no clipping.
-LOG_FLOOR = 2.0 ** (LOG_LO + 5.0)
+#: Floor of linear light before log2: 6 stops above the LUT start, so that no hue-band offset
+#: (at most `HUE_BAND_EV`, times 3 at the extreme filter balance) can move an index below 0 and the
+#: fast path needs no clipping.
+LOG_FLOOR = 2.0 ** (LOG_LO + 6.0)
+assert 3.0 * HUE_BAND_EV <= 6.0
 assert math.isclose(EV_TO_INDEX * (LOG_HI - LOG_LO), LUT_SIZE - 1)
 # white (log2 y = 0, where the region tone clips) must fall on a LUT entry, not between two
 assert float(-LOG_LO * EV_TO_INDEX).is_integer()
