@@ -183,7 +183,8 @@ def main() -> int:
         log(f"mixed portfolio {a} + {b}: two looks found (separation {separation:.2f}, training pairs "
             f"grouped {100 * agree:.0f} % right); held-out edits assigned to the right look: "
             f"{100 * np.mean(assigned == expected):.1f} % of {len(test_items)} (target >= 95 %)")
-    log("summary: " + ", ".join(f"{k} {v['psnr']:.2f} dB" + (f" (>= {v['target']})" if v["target"] else "")
+    # three decimals: a target is met or not on the unrounded value, and 45.996 must not read 46.00
+    log("summary: " + ", ".join(f"{k} {v['psnr']:.3f} dB" + (f" (>= {v['target']})" if v["target"] else "")
                                 for k, v in summary.items()))
     shutil.rmtree(home, ignore_errors=True)
     return 0
