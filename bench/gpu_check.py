@@ -53,16 +53,17 @@ def masks(h: int = 48, w: int = 72) -> np.ndarray:
 
 
 def everything_on():
-    from silverprint.params import Params, default_local
+    from silverprint.params import CURVE_KNOTS, Params, default_local
 
     p = Params()
     for key, value in {"sky.red": -60, "sky.blue": -80, "vegetation.green": 50, "person.orange": 30,
                        "all.contrast": 25, "sky.highlights": -40, "other.shadows": 35, "all.whites": 10,
                        "all.blacks": -10, "sky.exposure": -0.5, "other.structure": 40, "sky.structure": -30,
                        "global.vignette": -35, "global.grain": 40, "global.grain_size": 60,
-                       "global.tone_highlight_sat": 20, "global.tone_shadow_sat": 15}.items():
+                       "global.tone_highlight_sat": 20, "global.tone_shadow_sat": 15,
+                       "global.filter_balance": 40}.items():
         p.set(key, value)
-    p.set("global.curve", [min(1.0, (i / 32) ** 0.85 * 1.02) for i in range(33)])
+    p.set("global.curve", [min(1.0, (i / (CURVE_KNOTS - 1)) ** 0.85 * 1.02) for i in range(CURVE_KNOTS)])
     p.local = [dict(default_local("graduated"), exposure=-0.7, contrast=15),
                dict(default_local("radial"), exposure=0.4, structure=20),
                dict(default_local("point"), x=0.3, y=0.3, radius=0.3, similarity=40, exposure=-0.5, blue=-40)]
