@@ -472,6 +472,8 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
     from ..render.tensors import params_to_tensors
 
     torch.manual_seed(0)
+    # a warm start (a few Adam steps from an earlier fit) is near its optimum: polish in proportion
+    iterations = max(20, POLISH_ITERATIONS * min(steps, TONE_STEPS) // TONE_STEPS)
     params = init.copy() if init is not None else Params()
     anchor_t = params_to_tensors(anchor) if anchor is not None and anchor_weight > 0 else None
     model = _Model(params, regional=regional, local=False)
@@ -480,17 +482,22 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
               (lambda i, n, v: progress("tone", i, n, v)) if progress else None, anchor_t, anchor_weight,
               local=False, global_sliders=global_sliders)
     if polish:
-        _polish(model, sampled, anchor_t, anchor_weight)
+        _polish(model, sampled, anchor_t, anchor_weight, iterations)
     params = _params_of(model)
     if local and local_steps > 0:
         model = _Model(params, regional=regional, local=True)
         small = [_geometry_batch(data, LOCAL_SAMPLES_PER_PAIR)]
-        # the mix and the curve stay as the full-resolution pixels fixed them: refitting them on
-        # area-averaged previews bends a steep film toe toward the curve of averages
         _optimise(model, small, local_steps, lr,
-                  (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight,
-                  global_sliders=False)
+                  (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight)
         params = _params_of(model)
+        if polish:
+            # Adam on the stage's fewer samples leaves the per-pixel sliders noisier than the film
+            # styles tolerate (a steep toe); refine them again on the pixel stage's samples, with
+            # the local adjustments just found held fixed.
+            model = _Model(params, regional=regional, local=False)
+            _polish(model, [_sampled_batch(data, SAMPLES_PER_PAIR, fixed_local=params)], anchor_t, anchor_weight,
+                    iterations)
+            params = _params_of(model)
     return _finish(params, _batches(data), steps + (local_steps if local else 0))
 
 
