@@ -466,8 +466,10 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
                polish: bool = True, global_sliders: bool = True) -> FitResult:
     """One slider set that reproduces all the pairs' edits as closely as the renderer can.
 
-    Stage 1 fits the per-pixel sliders (mix, hue bands, region tone, curve) on sampled pixels;
-    stage 2 adds the local-adjustment template and refines everything on small whole previews.
+    Stage 1 fits the per-pixel sliders (mix, filter balance, hue bands, region tone, curve) on
+    sampled full-resolution pixels (Adam, then L-BFGS); stage 2 adds the local-adjustment template
+    and refines everything on fewer samples whose local masks follow the geometry being fitted;
+    stage 3 polishes the per-pixel sliders again with those local adjustments held fixed.
     """
     from ..render.tensors import params_to_tensors
 
