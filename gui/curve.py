@@ -1,8 +1,10 @@
 """The global tone curve as a direct-manipulation editor (`CURVE_KNOTS` knots, as `silverprint.params` fixes).
 
-Each knot sits at a fixed input (i / (CURVE_KNOTS - 1), display space) and is dragged up or down; the
-curve the renderer uses is the core's (`render.tone.curve_lut`), this widget only draws the knots
-joined by straight segments, which at 33 knots reads the same at this size.
+Every other knot is a handle (17 of the 33, at inputs i / 16, display space) dragged up or down; the
+knots between follow half of each neighbouring handle's move, so a drag bends the curve as smoothly
+as a 17-point editor while the fine structure a learned style put between handles is kept. The curve
+the renderer uses is the core's (`render.tone.curve_lut`); this widget draws all knots joined by
+straight segments, which at 33 knots reads the same at this size.
 """
 from __future__ import annotations
 
@@ -10,6 +12,11 @@ from silverprint.params import CURVE_KNOTS
 
 from . import theme
 from .qt import QColor, QMouseEvent, QPainter, QPainterPath, QPen, QPointF, QRectF, QSize, QWidget, Qt, pyqtSignal
+
+
+#: Knots per handle step: handles sit on knots 0, 2, 4, ...
+HANDLE_STEP = 2
+assert (CURVE_KNOTS - 1) % HANDLE_STEP == 0
 
 
 class CurveEditor(QWidget):
@@ -48,9 +55,18 @@ class CurveEditor(QWidget):
                        area.bottom() - area.height() * self.values[i])
 
     def _knot_at(self, pos: QPointF) -> int:
+        """The handle (a knot index) under ``pos``, or -1."""
         area = self._area()
-        i = round((pos.x() - area.left()) / area.width() * (CURVE_KNOTS - 1))
+        handles = (CURVE_KNOTS - 1) // HANDLE_STEP
+        i = round((pos.x() - area.left()) / area.width() * handles) * HANDLE_STEP
         return i if 0 <= i < CURVE_KNOTS and abs(self._knot_pos(i).y() - pos.y()) < 22 else -1
+
+    def _move(self, knot: int, value: float) -> None:
+        """Set a handle; the knots between it and its neighbouring handles follow linearly."""
+        delta = min(1.0, max(0.0, value)) - self.values[knot]
+        for j in range(max(0, knot - HANDLE_STEP + 1), min(CURVE_KNOTS, knot + HANDLE_STEP)):
+            share = 1.0 - abs(j - knot) / HANDLE_STEP
+            self.values[j] = min(1.0, max(0.0, self.values[j] + share * delta))
 
     def paintEvent(self, event) -> None:  # noqa: N802, ANN001
         painter = QPainter(self)
@@ -70,7 +86,7 @@ class CurveEditor(QWidget):
             path.lineTo(self._knot_pos(i))
         painter.setPen(QPen(QColor(theme.TEXT), 2))
         painter.drawPath(path)
-        for i in range(CURVE_KNOTS):
+        for i in range(0, CURVE_KNOTS, HANDLE_STEP):
             moved = abs(self.values[i] - self.base[i]) > 1e-4
             colour = QColor(theme.ACCENT) if (moved or i in (self._drag, self._hover)) else QColor(theme.MUTED)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -92,8 +108,7 @@ class CurveEditor(QWidget):
                 self.update()
             return
         area = self._area()
-        value = (area.bottom() - event.position().y()) / area.height()
-        self.values[self._drag] = min(1.0, max(0.0, value))
+        self._move(self._drag, (area.bottom() - event.position().y()) / area.height())
         self.update()
         self.curveChanged.emit(list(self.values), False)
 

@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 pytest.importorskip("PyQt6", reason="the companion needs PyQt6 (pip install silverprint[gui])")
 pytest.importorskip("pytestqt", reason="GUI tests need pytest-qt")
 
-from silverprint.params import SEMANTIC_REGIONS  # noqa: E402
+from silverprint.params import CURVE_KNOTS, SEMANTIC_REGIONS  # noqa: E402
 
 from silverprint_gui.history import History  # noqa: E402
 from silverprint_gui.taskman import LatestOnly  # noqa: E402
@@ -279,8 +279,8 @@ def test_tone_curve_drag_brightens_the_mid_tones(opened, qtbot):
     curve = win.finish.curve
     qtbot.waitUntil(curve.isVisible, timeout=5_000)
     before = _luma(np.array(win.last_preview, copy=True))
-    start_value = win.params.global_["curve"][8]
-    knot = curve._knot_pos(8)
+    mid = (CURVE_KNOTS - 1) // 2  # a handle: the knot at input 0.5
+    knot = curve._knot_pos(mid)
     area = curve._area()
     target = QPoint(int(knot.x()), int(knot.y() - 0.1 * area.height()))
     qtbot.mousePress(curve, Qt.MouseButton.LeftButton, pos=QPoint(int(knot.x()), int(knot.y())))
@@ -289,10 +289,14 @@ def test_tone_curve_drag_brightens_the_mid_tones(opened, qtbot):
         qtbot.mouseRelease(curve, Qt.MouseButton.LeftButton, pos=target)
     qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
     after = _luma(np.array(win.last_preview, copy=True))
-    assert win.params.global_["curve"][8] == pytest.approx(start_value + 0.1, abs=0.02)
+    moved = [a - b for a, b in zip(win.params.global_["curve"], win.base.global_["curve"])]
+    assert moved[mid] == pytest.approx(0.1, abs=0.02)
+    # the knots between handles follow half the move; the next handles stay
+    assert moved[mid - 1] == pytest.approx(moved[mid] / 2, abs=1e-6) == pytest.approx(moved[mid + 1], abs=1e-6)
+    assert moved[mid - 2] == moved[mid + 2] == 0.0
     assert win.history.undo_label() == "tone curve"
-    mid = (before > 0.35) & (before < 0.65)
-    assert (after - before)[mid].mean() > 0.03
+    mid_tones = (before > 0.35) & (before < 0.65)
+    assert (after - before)[mid_tones].mean() > 0.03
     qtbot.mouseDClick(curve, Qt.MouseButton.LeftButton, pos=target)  # back to the style's curve
     assert win.params.global_["curve"] == win.base.global_["curve"]
     win.tabs.setCurrentWidget(win.regions)
