@@ -288,8 +288,11 @@ def test_ctrl_c_in_the_cli_leaves_no_partial_file(tmp_path):
     out.parent.mkdir()
     env = dict(os.environ, SILVERPRINT_HOME=str(tmp_path / "home"))
     cli = "import sys; from silverprint.cli import main; sys.exit(main(sys.argv[1:]))"
+    # Ctrl-C as in a terminal: a test suite started from a background job inherits SIGINT ignored,
+    # and Python then never raises KeyboardInterrupt; give the child the default disposition.
     proc = subprocess.Popen([sys.executable, "-c", cli, "video", str(clip), "-o", str(out)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if list(out.parent.glob(".bw.*.part.mp4")):  # created (empty) when the conversion starts
