@@ -1,14 +1,13 @@
 """silverprint.ops.color: sRGB transfer function, luminance, hue and saturation."""
 from __future__ import annotations
 
-import colorsys
 
 import numpy as np
 import pytest
 import torch
 
 from silverprint.errors import ShapeError
-from silverprint.ops.color import (linear_rgb_to_luminance, linear_to_srgb, rgb_to_hue_saturation, srgb_to_linear,
+from silverprint.ops.color import (hue_chroma, linear_rgb_to_luminance, linear_to_srgb, srgb_to_linear,
                                    srgb_to_luminance)
 
 
@@ -68,21 +67,27 @@ class TestLuminance:
         torch.testing.assert_close(srgb_to_luminance(grey)[0, 0], grey[0, 0], atol=2e-7, rtol=0)
 
 
-class TestHueSaturation:
-    def test_against_colorsys(self):
-        rng = np.random.default_rng(3)
-        rgb = rng.random((50, 3))
-        hue, sat = rgb_to_hue_saturation(torch.tensor(rgb.T.reshape(1, 3, 1, 50)))
-        for i, (r, g, b) in enumerate(rgb):
-            h_ref, s_ref, _ = colorsys.rgb_to_hsv(r, g, b)
-            assert float(hue[0, 0, 0, i]) == pytest.approx(h_ref * 360.0, abs=1e-4)  # eps=1e-8 in the divisions
-            assert float(sat[0, 0, 0, i]) == pytest.approx(s_ref, abs=1e-6)
+class TestHueChroma:
+    def test_against_skimage_lab(self):
+        from skimage.color import rgb2lab
 
-    def test_grey_and_black(self):
-        rgb = torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]]).T.reshape(1, 3, 1, 2)
-        hue, sat = rgb_to_hue_saturation(rgb)
-        assert torch.all(hue == 0) and torch.all(sat == 0)
+        rng = np.random.default_rng(3)
+        rgb = rng.random((200, 3))
+        lab = rgb2lab(rgb.reshape(1, -1, 3))[0]  # sRGB, D65, as the renderer's filter
+        chroma = np.hypot(lab[:, 1], lab[:, 2])
+        hue, weight = hue_chroma(srgb_to_linear(torch.tensor(rgb.T.reshape(1, 3, 1, 200))), 128.0)
+        ref_w = 1.0 - (1.0 - np.minimum(chroma / 128.0, 1.0)) ** 2
+        np.testing.assert_allclose(weight[0, 0, 0].numpy(), ref_w, atol=1e-3)
+        ref_h = np.degrees(np.arctan2(lab[:, 2], lab[:, 1])) % 360.0
+        diff = (hue[0, 0, 0].numpy() - ref_h + 180.0) % 360.0 - 180.0
+        assert np.abs(diff[chroma > 5]).max() < 0.05  # hue is only meaningful with some chroma
+
+    def test_grey_has_no_colourfulness_and_saturated_colours_have_full(self):
+        rgb = torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]).T.reshape(1, 3, 1, 4)
+        _, weight = hue_chroma(srgb_to_linear(rgb), 128.0)
+        assert float(weight[..., :3].abs().max()) < 1e-5
+        assert float(weight[..., 3]) == pytest.approx(1.0)  # sRGB blue: chroma 134 > 128
 
     def test_exception(self):
         with pytest.raises(ShapeError):
-            rgb_to_hue_saturation(torch.rand(1, 2, 3, 3))
+            hue_chroma(torch.rand(1, 2, 3, 3), 128.0)

@@ -1,4 +1,4 @@
-"""Colour conversions used by the renderer: sRGB transfer function, luminance, hue and saturation.
+"""Colour conversions used by the renderer: sRGB transfer function, luminance, LCh hue and chroma.
 
 All functions are pure torch, differentiable where it makes sense (clamp before ``pow``, ``eps``
 arguments instead of hidden constants), and work on any leading shape ``(*, 3, H, W)``.
@@ -144,40 +144,3 @@ def hue_chroma(lin: torch.Tensor, full_chroma: float) -> tuple[torch.Tensor, tor
     chroma = torch.sqrt(a * a + b * b + 1e-12)
     weight = 1.0 - (1.0 - (chroma / full_chroma).clamp(max=1.0)) ** 2
     return hue.unsqueeze(-3), weight.unsqueeze(-3)
-
-
-def rgb_to_hue_saturation(image: torch.Tensor, eps: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
-    """HSV hue (degrees) and saturation of display sRGB values.
-
-    Hue is what photographers' B&W colour sliders key on (Lightroom's mix uses the HSV hue of the
-    encoded value), so it is computed on the encoded values, not on linear light.
-
-    Args:
-        image: ``(*, 3, H, W)`` display sRGB in [0, 1].
-        eps: guards the divisions for grey and black pixels (their hue is 0, saturation 0).
-
-    Returns:
-        ``(hue, sat)``, each ``(*, 1, H, W)``: hue in [0, 360), saturation in [0, 1].
-
-    Raises:
-        ShapeError: when the channel dimension is not 3.
-
-    Example:
-        >>> h, s = rgb_to_hue_saturation(torch.tensor([0.0, 0.0, 1.0]).reshape(1, 3, 1, 1))
-        >>> float(h), float(s)
-        (240.0, 1.0)
-    """
-    _check_rgb(image)
-    r, g, b = image.unbind(dim=-3)
-    maxc, _ = image.max(dim=-3)
-    minc, _ = image.min(dim=-3)
-    delta = maxc - minc
-    sat = delta / (maxc + eps)
-    safe = delta + eps
-    hue_r = torch.remainder((g - b) / safe, 6.0)
-    hue_g = (b - r) / safe + 2.0
-    hue_b = (r - g) / safe + 4.0
-    hue = torch.where(maxc == r, hue_r, torch.where(maxc == g, hue_g, hue_b))
-    hue = torch.where(delta > 0, hue * 60.0, torch.zeros_like(hue))
-    hue = torch.remainder(hue, 360.0)
-    return hue.unsqueeze(-3), sat.unsqueeze(-3)
