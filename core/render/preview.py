@@ -133,10 +133,10 @@ class Preview:
         basis = self._hue_basis() if prep.needs_hue else None
         # the filter balance scales the hue-band weights by the base grey, so it keys like the mix
         mix_key = _key(prep.mix) + (float(t.g("filter_balance")) if prep.balance is not None else None,)
-        if basis is not None and prep.balance is not None:
-            pos = self._cached("torch_pos", mix_key, lambda: engine.base_log_position(self.lin, prep.mix))
+        # (the fast path balances its own hue planes; only local adjustments read this basis there)
+        if basis is not None and prep.balance is not None and (self._fast is None or prep.local):
             basis = self._cached("torch_balanced", mix_key, lambda: engine.balanced(
-                engine.Features(lin=self.lin, rgb=None, basis=basis), pos, prep).basis)
+                engine.Features(lin=self.lin, rgb=None, basis=basis), self._torch_pos(prep, mix_key), prep).basis)
         feat = engine.Features(lin=self.lin, rgb=self.rgb if prep.needs_points else None, basis=basis)
         if self._fast is not None:
             d, k = self._regions_fast(t, prep, mix_key)
@@ -186,8 +186,12 @@ class Preview:
             return result.permute(1, 2, 0).cpu().numpy()
         return result[0].cpu().numpy()
 
+    def _torch_pos(self, prep, mix_key) -> torch.Tensor:
+        """Region-LUT index of the base grey (torch), cached per mix."""
+        return self._cached("torch_pos", mix_key, lambda: engine.base_log_position(self.lin, prep.mix))
+
     def _regions_torch(self, t, prep, basis, mix_key):
-        pos = self._cached("pos", mix_key, lambda: engine.base_log_position(self.lin, prep.mix))
+        pos = self._torch_pos(prep, mix_key)
         d = None
         for r in self.present:
             key = mix_key + _key(t.region[r])
