@@ -92,7 +92,9 @@ def _span(spec) -> float:
 
 
 REGION_SCALE = torch.tensor([_span(REGION_SLIDER_SPECS[s]) for s in REGION_SLIDERS])
-GLOBAL_FIT_SCALE = torch.tensor([100.0, 100.0, 100.0, 100.0])
+GLOBAL_FIT_SCALE = torch.tensor([100.0] * len(GLOBAL_FIT_NAMES))
+GLOBAL_FIT_LO = torch.tensor([GLOBAL_SLIDER_SPECS[n].lo for n in GLOBAL_FIT_NAMES])
+GLOBAL_FIT_HI = torch.tensor([GLOBAL_SLIDER_SPECS[n].hi for n in GLOBAL_FIT_NAMES])
 GEOMETRY_SCALE = {kind: torch.tensor([1.0 if name in ("x", "y", "feather", "radius", "width", "height")
                                       else _span(spec) for name, spec in specs.items()])
                   for kind, specs in LOCAL_KINDS.items()}
@@ -351,9 +353,7 @@ def _clamp_inplace(model: _Model) -> None:
         curve = model.base.curve + model.curve
         model.curve.sub_(curve - curve.clamp(0, 1))
         value = t.global_[model.mix_index]
-        g_lo = torch.tensor([GLOBAL_SLIDER_SPECS[n].lo for n in GLOBAL_FIT_NAMES])
-        g_hi = torch.tensor([GLOBAL_SLIDER_SPECS[n].hi for n in GLOBAL_FIT_NAMES])
-        model.mix.sub_((value - torch.maximum(torch.minimum(value, g_hi), g_lo)) / GLOBAL_FIT_SCALE)
+        model.mix.sub_((value - value.clamp(GLOBAL_FIT_LO, GLOBAL_FIT_HI)) / GLOBAL_FIT_SCALE)
         for i, kind in enumerate(model.kinds):
             from ..render.tensors import GEOMETRY_NAMES
 
