@@ -33,13 +33,23 @@ FACE_FULL_CONFIDENCE = 0.5
 TILE_FACE_CONFIDENCE = 0.6
 POSE_VISIBILITY = 0.5
 MIN_SEGMENT_FRACTION = 0.002  # below this the segmenter saw nobody; skip the detectors' tiles
+SKIN_PRIOR_MEAN = np.array([14.0, 17.0])  # generic skin chroma (Lab a*, b*) where no face is sampled
+SKIN_PRIOR_COV = np.array([[40.0, 10.0], [10.0, 60.0]])
+SKIN_MIN_A, SKIN_MIN_CHROMA = 4.0, 6.0  # skin is never neutral: a* and chroma floors of the prior
 SKIN_SIGMAS = 1.5  # how far (in face-skin standard deviations) body skin may stray in chroma
 FACE_SEGMENT_COVER = 0.5
 LEFTOVER_MIN = 0.01  # unexplained person mask (fraction of frame) that triggers a finer face search
 LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
 LEFTOVER_TILE_MIN = 0.05  # a tile is searched when this share of it is unexplained person mask
 MAX_CROPS = 8  # people re-segmented on their own crop (each ~5 ms)
-CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented  # a face must lie on the person segment (half its box) to count
+CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented
+SMALL_TILES = 3  # small-people search: the segmenter on tiles of 1/3 of the long side
+SMALL_MIN, SMALL_MAX = 0.0003, 0.03  # person-like blob areas (fraction of frame) worth a face search
+SMALL_CANDIDATES = 5  # at most this many blobs are searched (largest first)
+SMALL_FULL_CONFIDENCE = 0.6  # full-range detector on a blob's crop, and again on the face's crop
+SMALL_SHORT_CONFIDENCE = 0.5  # short-range detector's second opinion on the face's own crop
+SMALL_VERIFY_CROP = 4.0  # that crop's side, in face sizes (the face fills the detectors' input)
+SMALL_SKIN = 0.25  # share of a small face's box that must have skin chroma (not a grey machine)
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,12 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         segment = np.zeros((h, w), np.float32) if segment is None else segment.astype(np.float32)
         someone = float((segment > 0.5).mean()) >= MIN_SEGMENT_FRACTION
         faces = _confirmed(_detect_faces(models, u8, tiles=someone), segment)
+        frame_segment = segment
+        if not faces:
+            faces, tiled = _small_faces(models, u8, rgb)
+            if faces:
+                frame_segment = segment = np.maximum(segment, tiled)
         if faces:
-            frame_segment = segment
             segment = _segment_per_person(models, u8, frame_segment, faces)
             more = _faces_in_leftover(models, u8, frame_segment, segment, faces)
             if more:
@@ -190,6 +204,93 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
     skin = _skin(rgb, person, face_mask, faces)
     return PeopleResult(person.astype(np.float32), np.minimum(skin, person).astype(np.float32),
                         faces, pose_found)
+
+
+def _tiled_segment(models: _Models, u8: np.ndarray, n: int = SMALL_TILES) -> np.ndarray:
+    """The selfie segmenter on a grid of tiles about 1/``n`` of the long side each.
+
+    Why: at frame scale (a 256 px input) a person a few dozen pixels tall is a smudge the
+    segmenter ignores; on a tile it is three times larger and outlined well. Not a person
+    detector on its own (it also outlines hats, parrots, binoculars): only a map of where a
+    face search is worth its cost.
+    """
+    h, w = u8.shape[:2]
+    size = max(h, w) / n
+    ys = np.linspace(0, h, max(1, round(h / size)) + 1).astype(int)
+    xs = np.linspace(0, w, max(1, round(w / size)) + 1).astype(int)
+    out = np.zeros((h, w), np.float32)
+    for y0, y1 in zip(ys[:-1], ys[1:]):
+        for x0, x1 in zip(xs[:-1], xs[1:]):
+            mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
+            if mask is not None:
+                out[y0:y1, x0:x1] = mask
+    return out
+
+
+def _skin_prior(rgb: np.ndarray) -> np.ndarray:
+    """(h, w) bool: chroma within the generic skin range (any skin tone, most light).
+
+    Blood makes skin of every tone redder than neutral (a* > 0) and never grey, so greys and
+    near-greys (metal, concrete, sailcloth) are out whatever the covariance would allow.
+    """
+    lab = cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
+    d = lab[..., 1:3] - SKIN_PRIOR_MEAN
+    inv = np.linalg.inv(SKIN_PRIOR_COV)
+    d2 = d[..., 0] ** 2 * inv[0, 0] + 2 * d[..., 0] * d[..., 1] * inv[0, 1] + d[..., 1] ** 2 * inv[1, 1]
+    a, b = lab[..., 1], lab[..., 2]
+    return (d2 < 9.0) & (lab[..., 0] > 15) & (a >= SKIN_MIN_A) & (a * a + b * b >= SKIN_MIN_CHROMA ** 2)
+
+
+def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list[Face], np.ndarray]:
+    """Faces of people too small for the frame-level detectors, and the tiled person map.
+
+    Blobs of person size in `_tiled_segment` are searched with the full-range detector on a
+    crop around their top (where a head would be). At this scale either detector alone finds
+    faces in gravel, foliage and machinery, so a face counts only when its box has skin chroma,
+    both detectors find it again on a crop centred on it (`_face_again`), and the tiled
+    segmenter covers it.
+    """
+    h, w = u8.shape[:2]
+    tiled = _tiled_segment(models, u8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((tiled > 0.5).astype(np.uint8), connectivity=8)
+    blobs = [s for s in stats[1:] if SMALL_MIN * h * w <= s[4] <= SMALL_MAX * h * w]
+    blobs.sort(key=lambda s: -s[4])
+    skin = None
+    found: list[Face] = []
+    for x, y, bw, bh, _ in blobs[:SMALL_CANDIDATES]:
+        side = int(max(48, 1.2 * max(bw, bh)))
+        cx, cy = x + bw / 2, y + min(bw, bh) / 2
+        x0, y0 = int(max(0, min(w - side, cx - side / 2))), int(max(0, min(h - side, cy - side / 2)))
+        crop = np.ascontiguousarray(u8[y0:y0 + side, x0:x0 + side])
+        for face in _faces_in(models.face_full, crop, x0, y0, (h, w)):
+            if face.score < SMALL_FULL_CONFIDENCE or any(_iou(face.box, g.box) >= 0.3 for g in found):
+                continue
+            if skin is None:
+                skin = _skin_prior(rgb)
+            fx0, fy0, fx1, fy1 = _pixel_box(face.box, h, w)
+            if float(skin[fy0:fy1, fx0:fx1].mean()) >= SMALL_SKIN and _face_again(models, u8, face):
+                found.append(face)
+    return _confirmed(_suppress(found), tiled), tiled
+
+
+def _face_again(models: _Models, u8: np.ndarray, face: Face) -> bool:
+    """Both detectors find ``face`` on a crop `SMALL_VERIFY_CROP` times its size, centred on it."""
+    h, w = u8.shape[:2]
+    fx0, fy0, fx1, fy1 = _pixel_box(face.box, h, w)
+    side = int(SMALL_VERIFY_CROP * max(fx1 - fx0, fy1 - fy0))
+    x0 = int(max(0, min(w - side, (fx0 + fx1 - side) / 2)))
+    y0 = int(max(0, min(h - side, (fy0 + fy1 - side) / 2)))
+    crop = np.ascontiguousarray(u8[y0:y0 + side, x0:x0 + side])
+    for detector, floor in ((models.face_short, SMALL_SHORT_CONFIDENCE), (models.face_full, SMALL_FULL_CONFIDENCE)):
+        if not any(f.score >= floor and _iou(f.box, face.box) >= 0.2
+                   for f in _faces_in(detector, crop, x0, y0, (h, w))):
+            return False
+    return True
+
+
+def _pixel_box(box: tuple, h: int, w: int) -> tuple[int, int, int, int]:
+    x0, y0 = int(box[0] * w), int(box[1] * h)
+    return x0, y0, max(x0 + 1, int(np.ceil(box[2] * w))), max(y0 + 1, int(np.ceil(box[3] * h)))
 
 
 def _detect_faces(models: _Models, u8: np.ndarray, tiles: bool) -> list[Face]:
@@ -404,7 +505,7 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
         cov = np.cov(ab[sample].T) + np.eye(2) * 4.0
         l_mean, l_std = float(light[sample].mean()), float(light[sample].std()) + 8.0
     else:  # no face: a generic skin-chroma prior (warm hues of moderate chroma)
-        mean, cov = np.array([14.0, 17.0]), np.array([[40.0, 10.0], [10.0, 60.0]])
+        mean, cov = SKIN_PRIOR_MEAN, SKIN_PRIOR_COV
         l_mean, l_std = 60.0, 25.0
     diff = ab - mean
     inv = np.linalg.inv(cov)
