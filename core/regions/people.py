@@ -45,7 +45,9 @@ MAX_CROPS = 8  # people re-segmented on their own crop (each ~5 ms)
 CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented
 SMALL_TILES = 3  # small-people search: the segmenter on tiles of 1/3 of the long side
 SMALL_MIN, SMALL_MAX = 0.0003, 0.03  # person-like blob areas (fraction of frame) worth a face search
-SMALL_CANDIDATES = 5  # at most this many blobs are searched (largest first)
+SMALL_MIN_SIDE = 12  # px: a thinner blob (a frame-edge sliver, a mast) holds no findable face
+SMALL_HEAD_SKIN = 0.02  # share of skin chroma in a blob's top below which it is not searched
+SMALL_CANDIDATES = 4  # at most this many blobs are searched (largest first)
 SMALL_FULL_CONFIDENCE = 0.6  # full-range detector on a blob's crop, and again on the face's crop
 SMALL_SHORT_CONFIDENCE = 0.5  # short-range detector's second opinion on the face's own crop
 SMALL_VERIFY_CROP = 4.0  # that crop's side, in face sizes (the face fills the detectors' input)
@@ -166,9 +168,12 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         segment = models.segmenter.process(u8).segmentation_mask
         segment = np.zeros((h, w), np.float32) if segment is None else segment.astype(np.float32)
         someone = float((segment > 0.5).mean()) >= MIN_SEGMENT_FRACTION
-        faces = _confirmed(_detect_faces(models, u8, tiles=someone), segment)
+        # The segmenter sees a figure of some size: search its faces on quadrants; otherwise
+        # anyone in the photo is small, and only the small-people search can find them.
+        large = _largest_blob(segment) >= SMALL_MAX
+        faces = _confirmed(_detect_faces(models, u8, tiles=someone and large), segment)
         frame_segment = segment
-        if not faces:
+        if not faces and not large:
             faces, tiled = _small_faces(models, u8, rgb)
             if faces:
                 frame_segment = segment = np.maximum(segment, tiled)
@@ -204,6 +209,12 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
     skin = _skin(rgb, person, face_mask, faces)
     return PeopleResult(person.astype(np.float32), np.minimum(skin, person).astype(np.float32),
                         faces, pose_found)
+
+
+def _largest_blob(segment: np.ndarray) -> float:
+    """Area of the largest connected blob of ``segment > 0.5``, as a fraction of the frame."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats((segment > 0.5).astype(np.uint8), connectivity=8)
+    return float(stats[1:, cv2.CC_STAT_AREA].max()) / segment.size if n > 1 else 0.0
 
 
 def _tiled_segment(models: _Models, u8: np.ndarray, n: int = SMALL_TILES) -> np.ndarray:
@@ -253,11 +264,20 @@ def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list
     h, w = u8.shape[:2]
     tiled = _tiled_segment(models, u8)
     n, _, stats, _ = cv2.connectedComponentsWithStats((tiled > 0.5).astype(np.uint8), connectivity=8)
-    blobs = [s for s in stats[1:] if SMALL_MIN * h * w <= s[4] <= SMALL_MAX * h * w]
+    blobs = [s for s in stats[1:] if SMALL_MIN * h * w <= s[4] <= SMALL_MAX * h * w
+             and min(s[2], s[3]) >= SMALL_MIN_SIDE]
     blobs.sort(key=lambda s: -s[4])
-    skin = None
     found: list[Face] = []
-    for x, y, bw, bh, _ in blobs[:SMALL_CANDIDATES]:
+    searched = 0
+    for x, y, bw, bh, _ in blobs:
+        if searched == SMALL_CANDIDATES:
+            break
+        # A visible face shows skin: a blob with none at its top (a hat, a parrot, a lamp) is
+        # not worth a detector run.
+        head = rgb[y:y + max(4, min(bw, bh)), x:x + bw]
+        if float(_skin_prior(head).mean()) < SMALL_HEAD_SKIN:
+            continue
+        searched += 1
         side = int(max(48, 1.2 * max(bw, bh)))
         cx, cy = x + bw / 2, y + min(bw, bh) / 2
         x0, y0 = int(max(0, min(w - side, cx - side / 2))), int(max(0, min(h - side, cy - side / 2)))
@@ -265,10 +285,9 @@ def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list
         for face in _faces_in(models.face_full, crop, x0, y0, (h, w)):
             if face.score < SMALL_FULL_CONFIDENCE or any(_iou(face.box, g.box) >= 0.3 for g in found):
                 continue
-            if skin is None:
-                skin = _skin_prior(rgb)
             fx0, fy0, fx1, fy1 = _pixel_box(face.box, h, w)
-            if float(skin[fy0:fy1, fx0:fx1].mean()) >= SMALL_SKIN and _face_again(models, u8, face):
+            if (float(_skin_prior(rgb[fy0:fy1, fx0:fx1]).mean()) >= SMALL_SKIN
+                    and _face_again(models, u8, face)):
                 found.append(face)
     return _confirmed(_suppress(found), tiled), tiled
 
