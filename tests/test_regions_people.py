@@ -1,0 +1,112 @@
+"""People masks (`silverprint.regions.people`): small people found, non-people not trusted.
+
+Real photos and the real mediapipe models throughout; `detect_people` is called directly at the
+analysis size (what `compute_regions` hands it), so these tests take about a second.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from silverprint.regions.analysis import analysis_image
+from silverprint.regions.labelset import IGNORE, load_label, load_source_rgb, rasterize
+from silverprint.regions.people import _skin_prior, detect_people
+
+LABELS = Path(__file__).parent / "data" / "labels"
+KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
+if not KODAK.is_dir():
+    KODAK = Path("/work/shared/data/photos/kodak")
+PERSON, SKIN = 1, 2
+
+
+def _photo(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rgb at the analysis size, label index map at that size) of a labelled photo."""
+    label = load_label(LABELS / f"{name}.json")
+    if label.source["kind"] == "kodak" and not (KODAK / label.source["file"]).is_file():
+        pytest.skip(f"Kodak photos not found at {KODAK} (shared data folder not mounted)")
+    rgb = analysis_image(load_source_rgb(label.source, KODAK))
+    return rgb, rasterize(label, rgb.shape[:2])
+
+
+def _pasted(person: str, scale: int, into: str) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """A labelled person shrunk ``scale`` times and pasted (by their label) into a landscape.
+
+    Returns the composite, the pasted silhouette at the composite's size, and its box. The
+    person and the landscape are real photos; only their scale relation is made up, so the
+    small-people search can be checked on people whose outline is known exactly.
+    """
+    src, truth = _photo(person)
+    back, _ = _photo(into)
+    silhouette = ((truth == PERSON) | (truth == SKIN)).astype(np.float32)
+    h, w = src.shape[:2]
+    sw, sh = w // scale, h // scale
+    small = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_AREA)
+    alpha = cv2.resize(silhouette, (sw, sh), interpolation=cv2.INTER_AREA)[..., None]
+    out = back.copy()
+    bh, bw = out.shape[:2]
+    y0, x0 = bh * 2 // 3 - sh // 2, bw // 3
+    out[y0:y0 + sh, x0:x0 + sw] = small * alpha + out[y0:y0 + sh, x0:x0 + sw] * (1 - alpha)
+    full = np.zeros((bh, bw), bool)
+    full[y0:y0 + sh, x0:x0 + sw] = alpha[..., 0] > 0.5
+    return out, full, (x0, y0, x0 + sw, y0 + sh)
+
+
+@pytest.mark.parametrize("person, scale", [("kodim04", 12), ("kodim04", 16), ("grace_hopper", 12)])
+def test_a_small_person_in_a_landscape_is_found_and_outlined(person, scale):
+    """A person ~50 px tall (face ~12-20 px) on a coast: too small for the frame-level face
+    detectors; the tiled segmenter and the face search on its blobs find and outline them."""
+    rgb, silhouette, (x0, y0, x1, y1) = _pasted(person, scale, "kodim21")
+    result = detect_people(rgb)
+    h, w = silhouette.shape
+    assert result.person_found and len(result.faces) == 1
+    fx0, fy0, fx1, fy1 = result.faces[0].box
+    assert x0 <= (fx0 + fx1) / 2 * w <= x1 and y0 <= (fy0 + fy1) / 2 * h <= y1
+    mask = result.person > 0.5
+    assert mask[silhouette].mean() > 0.8
+    iou = (mask & silhouette).sum() / (mask | silhouette).sum()
+    assert iou > 0.6
+
+
+def test_sailors_on_a_yacht_are_found():
+    """kodim10: sailors with faces ~15 px at the analysis size, none found at frame level."""
+    rgb, truth = _photo("kodim10")
+    result = detect_people(rgb)
+    h, w = truth.shape
+    assert result.person_found and len(result.faces) >= 2
+    is_person = (truth == PERSON) | (truth == SKIN)
+    for face in result.faces:  # every face found lies on a labelled sailor
+        cx, cy = int((face.box[0] + face.box[2]) / 2 * w), int((face.box[1] + face.box[3]) / 2 * h)
+        assert is_person[cy, cx]
+    mask = result.person > 0.5
+    scored = truth != IGNORE
+    assert mask[is_person].mean() > 0.3
+    # Nothing of the sails, hull or sea: at most a thin fringe around the sailors.
+    assert (mask & ~is_person & scored).sum() < 0.3 * is_person.sum()
+
+
+@pytest.mark.parametrize("name", ["kodim01", "kodim02", "kodim03", "kodim05", "kodim07", "kodim08", "kodim11",
+                                  "kodim13", "kodim16", "kodim19", "kodim20", "kodim21", "kodim22", "kodim23",
+                                  "rocket", "coffee", "chelsea"])
+def test_photos_without_people_have_no_person(name):
+    """Hats, parrots, a lighthouse, coin-operated binoculars (a 'face' to both detectors at
+    small scale, but grey: no skin), a cat: the small-people search must not trust them."""
+    rgb, truth = _photo(name)
+    assert not ((truth == PERSON) | (truth == SKIN)).any()
+    result = detect_people(rgb)
+    assert not result.person_found and result.faces == []
+    assert result.person.max() == 0.0
+
+
+def test_skin_prior_takes_every_skin_tone_and_no_grey():
+    """Skin tones differ mostly in lightness (melanin), much less in hue: the typical skin
+    chroma (Lab a* ~14, b* ~18) at any lightness from very dark to very light is skin; greys,
+    sky, foliage and near-neutral warm greys (sailcloth, concrete) are not."""
+    lab = np.array([[[light, 14.0, 18.0] for light in (25, 35, 50, 65, 80)]], np.float32)
+    tones = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1)
+    assert _skin_prior(tones).all()
+    others = np.array([[[128, 128, 128], [200, 200, 205], [90, 140, 210], [60, 140, 50], [40, 40, 40],
+                        [150, 148, 140]]], np.float32) / 255
+    assert not _skin_prior(others).any()
