@@ -45,6 +45,7 @@ MAX_CROPS = 8  # people re-segmented on their own crop (each ~5 ms)
 CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented
 SMALL_TILES = 3  # small-people search: the segmenter on tiles of 1/3 of the long side
 SMALL_MIN, SMALL_MAX = 0.0003, 0.03  # person-like blob areas (fraction of frame) worth a face search
+LARGE_SUBJECT = 0.1  # a frame-level blob this large (a portrait, a cat, a palace) skips that search
 SMALL_MIN_SIDE = 12  # px: a thinner blob (a frame-edge sliver, a mast) holds no findable face
 SMALL_HEAD_SKIN = 0.02  # share of skin chroma in a blob's top below which it is not searched
 SMALL_CANDIDATES = 4  # at most this many blobs are searched (largest first)
@@ -168,12 +169,12 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         segment = models.segmenter.process(u8).segmentation_mask
         segment = np.zeros((h, w), np.float32) if segment is None else segment.astype(np.float32)
         someone = float((segment > 0.5).mean()) >= MIN_SEGMENT_FRACTION
-        # The segmenter sees a figure of some size: search its faces on quadrants; otherwise
-        # anyone in the photo is small, and only the small-people search can find them.
-        large = _largest_blob(segment) >= SMALL_MAX
-        faces = _confirmed(_detect_faces(models, u8, tiles=someone and large), segment)
+        # The segmenter sees a figure of some size: search its faces on quadrants. Where it
+        # sees no large subject, anyone in the photo may be small: search the tiles' blobs.
+        largest = _largest_blob(segment)
+        faces = _confirmed(_detect_faces(models, u8, tiles=someone and largest >= SMALL_MAX), segment)
         frame_segment = segment
-        if not faces and not large:
+        if not faces and largest < LARGE_SUBJECT:
             faces, tiled = _small_faces(models, u8, rgb)
             if faces:
                 frame_segment = segment = np.maximum(segment, tiled)
@@ -282,14 +283,37 @@ def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list
         cx, cy = x + bw / 2, y + min(bw, bh) / 2
         x0, y0 = int(max(0, min(w - side, cx - side / 2))), int(max(0, min(h - side, cy - side / 2)))
         crop = np.ascontiguousarray(u8[y0:y0 + side, x0:x0 + side])
-        for face in _faces_in(models.face_full, crop, x0, y0, (h, w)):
-            if face.score < SMALL_FULL_CONFIDENCE or any(_iou(face.box, g.box) >= 0.3 for g in found):
+        # Full range for faces small in the crop, short range for a face filling it (a close-up
+        # shrunk into a landscape), each at the floor of its own second look.
+        hits = [f for f in _faces_in(models.face_full, crop, x0, y0, (h, w)) if f.score >= SMALL_FULL_CONFIDENCE]
+        hits += [f for f in _faces_in(models.face_short, crop, x0, y0, (h, w))
+                 if f.score >= SMALL_SHORT_CONFIDENCE]
+        for face in _suppress(hits):
+            if any(_iou(face.box, g.box) >= 0.3 for g in found):
                 continue
             fx0, fy0, fx1, fy1 = _pixel_box(face.box, h, w)
             if (float(_skin_prior(rgb[fy0:fy1, fx0:fx1]).mean()) >= SMALL_SKIN
-                    and _face_again(models, u8, face)):
+                    and _face_again(models, u8, face) and _on_own_segment(models, u8, tiled, face)):
                 found.append(face)
-    return _confirmed(_suppress(found), tiled), tiled
+    return _suppress(found), tiled
+
+
+def _on_own_segment(models: _Models, u8: np.ndarray, tiled: np.ndarray, face: Face) -> bool:
+    """The tiled segmenter, or failing that the segmenter on the face's body crop, covers it.
+
+    A face of ~10 px can fall between the tiled mask's blobs; the crop that `_segment_per_person`
+    will use for this person sees it at several times the scale.
+    """
+    if _confirmed([face], tiled):
+        return True
+    h, w = tiled.shape
+    x0, y0, x1, y1 = _body_box(face, h, w)
+    mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
+    if mask is None:
+        return False
+    local = np.zeros((h, w), np.float32)
+    local[y0:y1, x0:x1] = mask
+    return bool(_confirmed([face], local))
 
 
 def _face_again(models: _Models, u8: np.ndarray, face: Face) -> bool:
