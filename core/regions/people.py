@@ -10,6 +10,14 @@
   face explains, small faces are searched again on finer tiles. Trusted segments are further
   limited to an anthropometric box around each face (a body spans ~8 head heights down and ~4 to
   each side).
+- Small people (sailors on a deck, walkers in a landscape; faces of ~8-20 px at the analysis
+  size, invisible to the frame-level detectors and a smudge to the frame-level segmenter): when
+  no face is found and the frame shows no large figure, the segmenter runs on a 3-wide grid of
+  tiles, and the top of each person-sized blob with some skin colour is searched for a face.
+  At that scale both detectors hallucinate faces in rocks and machinery, so a small face counts
+  only with skin chroma, both detectors finding it again on a crop centred on it, and a person
+  segment under it. Cost: ~15-25 ms on photos without a large figure and no face, nothing on
+  portraits (`bench/people_small.py` measures it on development people shrunk into landscapes).
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
   it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
