@@ -110,3 +110,14 @@ def test_skin_prior_takes_every_skin_tone_and_no_grey():
     others = np.array([[[128, 128, 128], [200, 200, 205], [90, 140, 210], [60, 140, 50], [40, 40, 40],
                         [150, 148, 140]]], np.float32) / 255
     assert not _skin_prior(others).any()
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 500), (500, 3), (30, 30), (768, 40), (17, 23)])
+def test_tiny_and_thin_images_give_empty_masks(shape):
+    """The tile and crop searches must never hand mediapipe an empty tile (it aborts the
+    process, it does not raise); images too small for anyone to be found get empty masks."""
+    rng = np.random.default_rng(0)
+    for image in (np.zeros(shape + (3,), np.float32), rng.random(shape + (3,)).astype(np.float32)):
+        result = detect_people(image)
+        assert result.person.shape == result.skin.shape == shape
+        assert not result.person_found and result.person.max() == 0.0

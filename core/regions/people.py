@@ -182,7 +182,7 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         largest = _largest_blob(segment)
         faces = _confirmed(_detect_faces(models, u8, tiles=someone and largest >= SMALL_MAX), segment)
         frame_segment = segment
-        if not faces and largest < LARGE_SUBJECT:
+        if not faces and largest < LARGE_SUBJECT and min(h, w) >= 2 * SMALL_MIN_SIDE:
             faces, tiled = _small_faces(models, u8, rgb)
             if faces:
                 frame_segment = segment = np.maximum(segment, tiled)
@@ -236,8 +236,9 @@ def _tiled_segment(models: _Models, u8: np.ndarray, n: int = SMALL_TILES) -> np.
     """
     h, w = u8.shape[:2]
     size = max(h, w) / n
-    ys = np.linspace(0, h, max(1, round(h / size)) + 1).astype(int)
-    xs = np.linspace(0, w, max(1, round(w / size)) + 1).astype(int)
+    # Never an empty tile (mediapipe aborts the process on a 0-pixel input).
+    ys = np.linspace(0, h, min(h, max(1, round(h / size))) + 1).astype(int)
+    xs = np.linspace(0, w, min(w, max(1, round(w / size))) + 1).astype(int)
     out = np.zeros((h, w), np.float32)
     for y0, y1 in zip(ys[:-1], ys[1:]):
         for x0, x1 in zip(xs[:-1], xs[1:]):
