@@ -317,6 +317,8 @@ def _on_own_segment(models: _Models, u8: np.ndarray, tiled: np.ndarray, face: Fa
         return True
     h, w = tiled.shape
     x0, y0, x1, y1 = _body_box(face, h, w)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return False
     mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
     if mask is None:
         return False
