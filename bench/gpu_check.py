@@ -61,7 +61,8 @@ def everything_on():
                        "all.blacks": -10, "sky.exposure": -0.5, "other.structure": 40, "sky.structure": -30,
                        "global.vignette": -35, "global.grain": 40, "global.grain_size": 60,
                        "global.tone_highlight_sat": 20, "global.tone_shadow_sat": 15,
-                       "global.filter_balance": 40}.items():
+                       "global.filter_balance": 40, "global.red_hue": -7, "global.blue_hue": 9,
+                       "global.magenta_hue": 12}.items():
         p.set(key, value)
     p.set("global.curve", [min(1.0, (i / (CURVE_KNOTS - 1)) ** 0.85 * 1.02) for i in range(CURVE_KNOTS)])
     p.local = [dict(default_local("graduated"), exposure=-0.7, contrast=15),

@@ -21,6 +21,10 @@ Slider semantics (photographer's units; -100..100 where Lightroom / Silver Efex 
   value): +50 gives no filter on black and twice the filter on white, -50 the reverse. This is
   what per-tone saturation (colour balance in the shadows / highlights before conversion) becomes
   in black and white.
+- ``red_hue .. magenta_hue`` (global): move a band's centre along the hue circle, whole degrees,
+  -12..12 (so neighbouring centres never cross). The named centres suit most edits; a learned style
+  moves them where the user's colour filter turns (darktable's colour zones nodes, a Lightroom mix
+  made in another hue space), which a fixed set of centres can only approximate.
 - ``exposure``: EV, -4..4, applied in linear light before the tone curve.
 - ``contrast``: S-curve around middle grey; ``highlights`` / ``shadows``: recover or open the upper /
   lower tones; ``whites`` / ``blacks``: move the end points.
@@ -54,6 +58,11 @@ CURVE_KNOTS = 33
 #: Knot count of curves written before 33 (read and resampled by `Params.set`).
 LEGACY_CURVE_KNOTS = 17
 HUE_BAND_EV = 2.0  # EV at +-100 on a fully colourful pixel
+#: Largest move of a band centre (``<band>_hue``), degrees: under half the closest pair of centres.
+HUE_SHIFT_MAX = 12.0
+HUE_SHIFT_NAMES: tuple[str, ...] = tuple(f"{b}_hue" for b in HUE_BANDS)
+assert 2 * HUE_SHIFT_MAX < min((HUE_CENTRES[(i + 1) % len(HUE_CENTRES)] - c) % 360.0
+                               for i, c in enumerate(HUE_CENTRES))
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,9 @@ GLOBAL_SLIDER_SPECS: dict[str, Slider] = {
     "tone_balance": Slider("tone_balance", -100, 100, 0, "split toning: + favours highlights"),
     "filter_balance": Slider("filter_balance", -100, 100, 0,
                              "colour filter: + acts more on light tones, - more on dark tones"),
+    **{f"{b}_hue": Slider(f"{b}_hue", -HUE_SHIFT_MAX, HUE_SHIFT_MAX, 0,
+                          f"move the {b} band's centre along the hue circle, degrees")
+       for b in HUE_BANDS},
 }
 
 LOCAL_KINDS: dict[str, dict[str, Slider]] = {

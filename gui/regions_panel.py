@@ -7,7 +7,7 @@ every reset returns to) and leave as ``sliderChanged(key, value, final)`` with k
 """
 from __future__ import annotations
 
-from silverprint.params import (GLOBAL_SLIDER_SPECS, HUE_BANDS, LOCAL_KINDS, REGION_SLIDER_SPECS,
+from silverprint.params import (GLOBAL_SLIDER_SPECS, HUE_BANDS, HUE_SHIFT_NAMES, LOCAL_KINDS, REGION_SLIDER_SPECS,
                                 SEMANTIC_REGIONS, Params, default_local)
 
 from .qt import (QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
@@ -25,6 +25,7 @@ GEOMETRY = {"point": ("radius", "similarity"),
 LOCAL_LABELS = {"point": ("●", "Point"), "graduated": ("▤", "Graduated"), "radial": ("◯", "Radial")}
 GLOBAL_SECTIONS = {
     "Base mix": ("mix_red", "mix_green", "mix_blue", "filter_balance"),
+    "Band hues": HUE_SHIFT_NAMES,
     "Grain": ("grain", "grain_size"),
     "Vignette": ("vignette", "vignette_midpoint", "vignette_feather"),
     "Toning": ("tone_highlight_hue", "tone_highlight_sat", "tone_shadow_hue", "tone_shadow_sat",

@@ -89,8 +89,9 @@ class SliderRow(QWidget):
         layout.addWidget(self.value_box)
         layout.addWidget(self.reset_button)
 
-        if spec.name in BAND_COLOURS:
-            self._tint_track(QColor(BAND_COLOURS[spec.name]))
+        band = spec.name.removesuffix("_hue")  # a hue band, or where its centre sits
+        if band in BAND_COLOURS:
+            self._tint_track(QColor(BAND_COLOURS[band]))
         elif spec.name.endswith("_hue"):
             self._hue_track()
 

@@ -77,7 +77,8 @@ def everything_on() -> Params:
                        "global.vignette": -35, "global.grain": 40, "global.grain_size": 60,
                        "global.tone_highlight_sat": 20, "global.tone_shadow_sat": 15,
                        "global.mix_red": 30, "global.mix_green": 60, "global.mix_blue": 10,
-                       "global.filter_balance": 40}.items():
+                       "global.filter_balance": 40, "global.red_hue": -7, "global.blue_hue": 9,
+                       "global.magenta_hue": 12}.items():
         p.set(key, value)
     p.global_["curve"] = [min(1.0, (i / (CURVE_KNOTS - 1)) ** 0.85 * 1.02) for i in range(CURVE_KNOTS)]
     grad = default_local("graduated")
@@ -438,6 +439,7 @@ class TestPaths:
         # a slider change after caching gives the same as a fresh render
         params.set("sky.exposure", 1.5)
         params.set("other.structure", -20)
+        params.set("global.blue_hue", -11)  # moved band centres rebuild the cached hue basis / tables
         ref2 = render(as_tensor(photo), torch.from_numpy(masks)[None], None, params_to_tensors(params))[0]
         assert np.abs(preview.render(params) - ref2.permute(1, 2, 0).squeeze(-1).numpy()).max() <= 2 / 65535
 

@@ -123,11 +123,31 @@ class TestHueBasis:
         # centres 30 60 100 135 195 270 310 340: red at 30, magenta→red wraps through 0
         hue = torch.tensor([30.0, 45.0, 10.0, 80.0, 232.5, 355.0])
         sat = torch.ones(6)
-        j0, j1, a, b = tone.hue_basis(hue, sat)
+        j0, j1, a, b = tone.hue_basis(hue, sat, tone.band_centres(torch.zeros(8)))
         assert j0.tolist() == [0, 0, 7, 1, 4, 7]
         assert j1.tolist() == [1, 1, 0, 2, 5, 0]
         torch.testing.assert_close(b, torch.tensor([0.0, 0.5, 0.6, 0.5, 0.5, 0.3]))
         torch.testing.assert_close(a + b, sat)
+
+    def test_moved_centres(self):
+        # red moved -12 (to 18) and magenta +10 (to 350): 10° now sits between them, 20° past red
+        shifts = torch.zeros(8)
+        shifts[0], shifts[7] = -12.0, 10.0
+        centres = tone.band_centres(shifts)
+        assert centres[0] == 18.0 and centres[7] == 350.0
+        j0, j1, a, b = tone.hue_basis(torch.tensor([10.0, 20.0, 350.0]), torch.ones(3), centres)
+        assert j0.tolist() == [7, 0, 7] and j1.tolist() == [0, 1, 0]
+        torch.testing.assert_close(b, torch.tensor([20.0 / 28.0, 2.0 / 42.0, 0.0]))
+
+    def test_rendered_moves_are_whole_degrees_learned_ones_continuous(self):
+        torch.testing.assert_close(tone.band_centres(torch.full((8,), 2.4))[:2], torch.tensor([32.0, 62.0]))
+        shifts = torch.full((8,), 2.4, dtype=torch.float64, requires_grad=True)
+        centres = tone.band_centres(shifts)
+        assert float(centres[0].detach()) == pytest.approx(32.4)
+        hue = torch.tensor([40.0, 70.0, 200.0, 5.0], dtype=torch.float64)
+        # the offset is differentiable in the centres (the learner fits them)
+        assert torch.autograd.gradcheck(
+            lambda s: tone.hue_basis(hue, torch.ones_like(hue), tone.band_centres(s))[3], (shifts,), fast_mode=True)
 
 
 class TestResizeRows:

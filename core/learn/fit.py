@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, LOCAL_KINDS, REGION_SLIDER_SPECS,
+from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, HUE_SHIFT_NAMES, LOCAL_KINDS, REGION_SLIDER_SPECS,
                       REGION_SLIDERS, SEMANTIC_REGIONS, Params, default_local)
 
 #: Long side of the copies the fit works on (pixels).
@@ -36,10 +36,12 @@ TONE_STEPS = 150
 POLISH_ITERATIONS = 150
 LOCAL_STEPS = 160
 #: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
-FIT_VERSION = 5
+FIT_VERSION = 6
 MIX_NAMES = ("mix_red", "mix_green", "mix_blue")
-#: Global sliders fitted with the mix: the channel weights and where the colour filter acts.
-GLOBAL_FIT_NAMES = MIX_NAMES + ("filter_balance",)
+#: Global sliders fitted with the mix: the channel weights, where in the tonal range the colour
+#: filter acts, and where on the hue circle its bands sit (the edit's filter may have been made
+#: with other hue centres than ours; the moves are rounded to whole degrees in the style).
+GLOBAL_FIT_NAMES = MIX_NAMES + ("filter_balance",) + HUE_SHIFT_NAMES
 #: Region sliders the fit may move (structure is left to the user: it is not a tone mapping).
 FIT_REGION_SLIDERS = tuple(s for s in REGION_SLIDERS if s != "structure")
 #: Local-adjustment template: kind, geometry, and which of its sliders are fitted.
@@ -92,7 +94,7 @@ def _span(spec) -> float:
 
 
 REGION_SCALE = torch.tensor([_span(REGION_SLIDER_SPECS[s]) for s in REGION_SLIDERS])
-GLOBAL_FIT_SCALE = torch.tensor([100.0] * len(GLOBAL_FIT_NAMES))
+GLOBAL_FIT_SCALE = torch.tensor([min(100.0, _span(GLOBAL_SLIDER_SPECS[n])) for n in GLOBAL_FIT_NAMES])
 GLOBAL_FIT_LO = torch.tensor([GLOBAL_SLIDER_SPECS[n].lo for n in GLOBAL_FIT_NAMES])
 GLOBAL_FIT_HI = torch.tensor([GLOBAL_SLIDER_SPECS[n].hi for n in GLOBAL_FIT_NAMES])
 GEOMETRY_SCALE = {kind: torch.tensor([1.0 if name in ("x", "y", "feather", "radius", "width", "height")

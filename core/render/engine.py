@@ -8,7 +8,8 @@ Data flow for one pixel (all steps differentiable w.r.t. the sliders):
    neutral style is the plain luminance conversion).
 2. per region r: ``l_r = log2 Y + f(Y) · w · band_r(h)`` where ``h``, ``w`` are the pixel's LCh hue
    and colourfulness (`ops.color.hue_chroma`), ``band_r`` interpolates the 8 hue-band sliders
-   (±100 → ±`HUE_BAND_EV` EV) linearly between `HUE_CENTRES` around the circle and ``f`` is the
+   (±100 → ±`HUE_BAND_EV` EV) linearly between the band centres around the circle (`HUE_CENTRES`
+   moved by the ``<band>_hue`` sliders, `tone.band_centres`) and ``f`` is the
    filter balance (`tone.filter_balance_lut`, 1 by default); ``d_r = LUT_r(l_r)``, the region's
    exposure and tone (see `tone`).
 3. ``d = Σ_r m_r d_r`` with the semantic masks (bilinearly upsampled; entries under `MASK_FLOOR`
@@ -24,13 +25,13 @@ Data flow for one pixel (all steps differentiable w.r.t. the sliders):
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from ..errors import ShapeError
 from ..ops.color import REC709_WEIGHTS, hue_chroma, linear_to_srgb, srgb_to_linear
-from ..params import FULL_CHROMA, SEMANTIC_REGIONS
+from ..params import FULL_CHROMA, HUE_SHIFT_NAMES, SEMANTIC_REGIONS
 from . import spatial, tone
 from .tensors import REGION_INDEX, RenderTensors
 
@@ -92,7 +93,15 @@ class Prepared:
     grain: tuple | None = None
     toning: tuple | None = None
     balance: torch.Tensor | None = None  # (S,) filter-balance multiplier by region-LUT index
+    centres: torch.Tensor | None = None  # (8,) band centres, degrees (`tone.band_centres`)
     seed: int = 0
+
+    @property
+    def centres_key(self) -> tuple | None:
+        """The band centres as a cache key, or None while they are being learned (always rebuild)."""
+        if self.centres is None or self.centres.requires_grad:
+            return None
+        return tuple(self.centres.tolist())
 
     @property
     def needs_hue(self) -> bool:
@@ -145,7 +154,8 @@ def prepare(t: RenderTensors, seed: int | None = None) -> Prepared:
     balance = None
     if (bands is not None or any(lp.bands is not None for lp in local)) and _active(g("filter_balance")):
         balance = tone.filter_balance_lut(g("filter_balance"))
-    return Prepared(mix=mix, luts=tone.region_luts(region), bands=bands, balance=balance,
+    centres = tone.band_centres(torch.stack([g(n) for n in HUE_SHIFT_NAMES]))
+    return Prepared(mix=mix, luts=tone.region_luts(region), bands=bands, balance=balance, centres=centres,
                     k=k if _active(region[:, _STRUCTURE]) else None,
                     curve=curve_lut, local=local, vignette=vignette, grain=grain, toning=toning,
                     seed=t.seed if seed is None else int(seed))
@@ -173,12 +183,30 @@ class Features:
     lin: torch.Tensor  # (B, 3, h, w) linear light
     rgb: torch.Tensor | None  # (B, 3, h, w) display, kept for control points
     basis: tuple | None  # hue_basis (j0, j1, a, b), each (B, 1, h, w)
+    hue: tuple | None = None  # (LCh hue, colourfulness) the basis is built from
+    centres_key: tuple | None = None  # the band centres of ``basis`` (None: unknown, rebuild)
 
 
-def features(rgb: torch.Tensor, *, need_hue: bool, need_rgb: bool, lin: torch.Tensor | None = None) -> Features:
+def features(rgb: torch.Tensor, *, need_hue: bool, need_rgb: bool, lin: torch.Tensor | None = None,
+             centres: torch.Tensor | None = None) -> Features:
+    """Linear light, and the hue basis for ``centres`` (default: the unmoved band centres)."""
     lin = srgb_to_linear(rgb) if lin is None else lin
-    basis = tone.hue_basis(*hue_chroma(lin, FULL_CHROMA)) if need_hue else None
-    return Features(lin=lin, rgb=rgb if need_rgb else None, basis=basis)
+    rgb = rgb if need_rgb else None
+    if not need_hue:
+        return Features(lin=lin, rgb=rgb, basis=None)
+    if centres is None:
+        centres = tone.band_centres(torch.zeros(tone.N_BANDS, dtype=lin.dtype, device=lin.device))
+    hue = hue_chroma(lin, FULL_CHROMA)
+    key = None if centres.requires_grad else tuple(centres.tolist())
+    return Features(lin=lin, rgb=rgb, basis=tone.hue_basis(*hue, centres), hue=hue, centres_key=key)
+
+
+def banded(feat: Features, prep: Prepared) -> Features:
+    """``feat`` with its hue basis built for ``prep``'s band centres (kept when they already match)."""
+    if feat.hue is None or prep.centres is None or (
+            prep.centres_key is not None and prep.centres_key == feat.centres_key):
+        return feat
+    return replace(feat, basis=tone.hue_basis(*feat.hue, prep.centres), centres_key=prep.centres_key)
 
 
 def balanced(feat: Features, pos: torch.Tensor, prep: Prepared) -> Features:
@@ -187,7 +215,7 @@ def balanced(feat: Features, pos: torch.Tensor, prep: Prepared) -> Features:
         return feat
     f = tone.lut_lookup(prep.balance, pos)
     j0, j1, a, b = feat.basis
-    return Features(lin=feat.lin, rgb=feat.rgb, basis=(j0, j1, a * f, b * f))
+    return replace(feat, basis=(j0, j1, a * f, b * f))
 
 
 def base_log_position(lin: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
@@ -255,7 +283,7 @@ def shade(feat: Features, masks: torch.Tensor, ids: list[int], local_masks: list
         ``(d, k)``: display grey ``(B, 1, h, w)`` before structure, and the structure weight (or None).
     """
     pos = base_log_position(feat.lin, prep.mix)
-    feat = balanced(feat, pos, prep)
+    feat = balanced(banded(feat, prep), pos, prep)
     d = blend(region_outputs(pos, feat.basis, prep, ids), masks)
     k = structure_weight(masks, prep, ids)
     d, k = apply_locals(d, k, feat, local_masks, prep)
@@ -295,7 +323,7 @@ def blur_base(rgb_small: torch.Tensor, masks: torch.Tensor, given_local: torch.T
     ``feat``: the small copy's `features` when the caller has them cached."""
     b, _, hs, ws = rgb_small.shape
     if feat is None:
-        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points)
+        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points, centres=prep.centres)
     ids = list(range(masks.shape[1]))
     m = spatial.resize_rows(masks, hs, ws)
     local = local_mask_rows(prep, given_local, rgb_small, refs, hs, ws, 0, hs, b)
@@ -399,7 +427,7 @@ def render(rgb: torch.Tensor, masks: torch.Tensor, local_masks: torch.Tensor | N
     if prep.structure or (prep.needs_points and local_masks is None):
         small = spatial.block_mean(rgb, spatial.pool_factor(height, width, BLUR_SIZE))
     refs = point_refs(prep, small) if local_masks is None else {}
-    feat = features(rgb, need_hue=prep.needs_hue, need_rgb=prep.needs_points)
+    feat = features(rgb, need_hue=prep.needs_hue, need_rgb=prep.needs_points, centres=prep.centres)
     ids = list(range(len(SEMANTIC_REGIONS)))
     m = spatial.resize_rows(masks, height, width)
     local = local_mask_rows(prep, local_masks, rgb, refs, height, width, 0, height, b)

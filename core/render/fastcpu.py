@@ -32,12 +32,12 @@ def _split(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return table, slope
 
 
-def _degree_table(bands: np.ndarray) -> np.ndarray:
+def _degree_table(bands: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """The piecewise-linear band EV of `tone.hue_basis` sampled at whole degrees 0…360 of hue measured
-    from the first band centre (the knots are whole degrees, so interpolating these samples is exact)."""
-    centres = np.array(HUE_CENTRES + (HUE_CENTRES[0] + 360.0,)) - HUE_CENTRES[0]
-    values = np.append(bands, bands[0])
-    return np.interp(np.arange(361.0), centres, values)
+    from the first unmoved centre (`HUE_CENTRES`; `hue_planes` measures from there, so the planes do
+    not depend on the sliders). Rendered centres are whole degrees, so interpolating these samples
+    is exact."""
+    return np.interp(np.arange(361.0), np.asarray(centres, np.float64) - HUE_CENTRES[0], bands, period=360.0)
 
 
 class FastTables:
@@ -53,8 +53,9 @@ class FastTables:
         self.band_zero: list[bool] = []
         if prep.bands is not None:
             rows = prep.bands.detach().cpu().double().numpy()
-            self.bands = [_split(_degree_table(row)) for row in rows]
-            self.band_keys = [row.tobytes() for row in rows]
+            centres = prep.centres.detach().cpu().double().numpy()
+            self.bands = [_split(_degree_table(row, centres)) for row in rows]
+            self.band_keys = [row.tobytes() + centres.tobytes() for row in rows]
             self.band_zero = [not row.any() for row in rows]
         self.k = None if prep.k is None else prep.k.detach().cpu().numpy().astype(np.float32)
         self.curve = None if prep.curve is None else _split(prep.curve.detach().cpu().numpy())

@@ -61,7 +61,6 @@ class Preview:
         self.present = [i for i in range(len(SEMANTIC_REGIONS)) if bool(self.masks_small[0, i].max() > 0)]
         self.local_given = None if local_masks is None else _as_mask_tensor(local_masks, "local_masks", None,
                                                                              self.device)
-        self._basis = None
         self._small = None
         self._small_feat: engine.Features | None = None
         self._masks_at_small: torch.Tensor | None = None
@@ -80,10 +79,10 @@ class Preview:
     def shape(self) -> tuple[int, int]:
         return self.height, self.width
 
-    def _hue_basis(self):
-        if self._basis is None:
-            self._basis = engine.features(self.rgb, need_hue=True, need_rgb=False, lin=self.lin).basis
-        return self._basis
+    def _hue_basis(self, prep: engine.Prepared):
+        """The torch hue basis of the preview for ``prep``'s band centres (cached per centres)."""
+        return self._cached("basis", prep.centres_key, lambda: engine.features(
+            self.rgb, need_hue=True, need_rgb=False, lin=self.lin, centres=prep.centres).basis)
 
     def _block_mean(self) -> torch.Tensor:
         if self._small is None:
@@ -130,9 +129,11 @@ class Preview:
         height, width = self.height, self.width
         local_given = self.local_given if (self.local_given is not None and
                                            self.local_given.shape[1] == len(params.local)) else None
-        basis = self._hue_basis() if prep.needs_hue else None
-        # the filter balance scales the hue-band weights by the base grey, so it keys like the mix
-        mix_key = _key(prep.mix) + (float(t.g("filter_balance")) if prep.balance is not None else None,)
+        basis = self._hue_basis(prep) if prep.needs_hue else None
+        # the filter balance scales the hue-band weights by the base grey, and the band centres move
+        # them, so both key like the mix
+        mix_key = (_key(prep.mix) + (float(t.g("filter_balance")) if prep.balance is not None else None,)
+                   + prep.centres_key)
         # (the fast path balances its own hue planes; only local adjustments read this basis there)
         if basis is not None and prep.balance is not None and (self._fast is None or prep.local):
             basis = self._cached("torch_balanced", mix_key, lambda: engine.balanced(

@@ -109,7 +109,19 @@ def band_ev(sliders: torch.Tensor) -> torch.Tensor:
     return sliders[:, :N_BANDS] * (HUE_BAND_EV / 100.0)
 
 
-def hue_basis(hue: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def band_centres(shifts: torch.Tensor) -> torch.Tensor:
+    """``(8,)`` band centres in degrees: `HUE_CENTRES` moved by the ``<band>_hue`` sliders.
+
+    Rendered moves are whole degrees (rounded), so the CPU fast path's per-degree band table is
+    exact; while the learner fits them (``shifts`` records a gradient) they stay continuous.
+    """
+    if not shifts.requires_grad:
+        shifts = shifts.round()
+    return torch.tensor(HUE_CENTRES, dtype=shifts.dtype, device=shifts.device) + shifts
+
+
+def hue_basis(hue: torch.Tensor, weight: torch.Tensor,
+              centres: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Where each pixel's hue falls between the band centres (piecewise-linear around the circle).
 
     A pixel with hue between centres ``j`` and ``j+1`` gets the EV offset
@@ -118,14 +130,16 @@ def hue_basis(hue: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, to
 
     Args:
         hue: LCh hue in degrees, [0, 360), any shape. weight: same shape, colourfulness in [0, 1]
-            (`ops.color.hue_chroma`).
+            (`ops.color.hue_chroma`). centres: ``(8,)`` increasing degrees (`band_centres`),
+            differentiable.
     """
-    first = HUE_CENTRES[0]
-    centres = torch.tensor(tuple(c - first for c in HUE_CENTRES) + (360.0,), dtype=hue.dtype, device=hue.device)
+    centres = centres.to(dtype=hue.dtype, device=hue.device)
+    first = centres[0]
+    rel = torch.cat([centres - first, (centres[:1] - first) + 360.0])
     turned = torch.remainder(hue - first, 360.0)  # hue measured from the first centre
-    j0 = torch.bucketize(turned.detach(), centres[1:N_BANDS].contiguous(), right=True)
-    lo = centres[j0]
-    width = centres[j0 + 1] - lo
+    j0 = torch.bucketize(turned.detach(), rel[1:N_BANDS].detach().contiguous(), right=True)
+    lo = rel[j0]
+    width = rel[j0 + 1] - lo
     t = ((turned - lo) / width).clamp(0.0, 1.0)
     j1 = torch.remainder(j0 + 1, N_BANDS)
     return j0, j1, weight * (1.0 - t), weight * t

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..descriptors import DESCRIPTOR_INDEX, DIM
 from ..errors import ShapeError
-from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, LOCAL_KINDS, REGION_SLIDER_SPECS,
+from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, HUE_SHIFT_NAMES, LOCAL_KINDS, REGION_SLIDER_SPECS,
                       SEMANTIC_REGIONS, Params, Slider)
 from .style import Style
 
@@ -134,6 +134,8 @@ def clamp_params(params: Params) -> Params:
     for name, spec in GLOBAL_SLIDER_SPECS.items():
         params.global_[name] = _clamp_value(spec, params.global_[name])
     params.global_["grain_seed"] = float(round(params.global_["grain_seed"]))
+    for name in HUE_SHIFT_NAMES:  # the renderer moves band centres by whole degrees
+        params.global_[name] = float(round(params.global_[name]))
     curve = np.clip(np.nan_to_num(np.asarray(params.global_["curve"], dtype=np.float64)), 0.0, 1.0)
     params.global_["curve"] = [float(v) for v in np.maximum.accumulate(curve)]
     for local in params.local:
