@@ -1,0 +1,54 @@
+"""The inverse fit (`learn.fit`) on edits whose sliders are known: what it can recover."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from silverprint.learn import fit
+from silverprint.params import SEMANTIC_REGIONS, Params
+from silverprint.render import render
+from silverprint.render.tensors import params_to_tensors
+from learn_files import KODAK, photo
+
+pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
+PHOTOS = ("kodim23", "kodim03", "kodim22")  # parrots, hats, a red barn under blue sky: many hues
+
+
+def _pairs(truth: Params) -> list[fit.FitData]:
+    out = []
+    for name in PHOTOS:
+        rgb = photo(name, 160).astype(np.float32) / 255
+        masks = np.zeros((len(SEMANTIC_REGIONS), 8, 8), np.float32)
+        masks[-1] = 1.0  # one region: this test is about the colour filter, not the masks
+        edit = render(torch.from_numpy(rgb).permute(2, 0, 1)[None], torch.from_numpy(masks)[None], None,
+                      params_to_tensors(truth))[0, 0].numpy()
+        edit = np.round(edit * 255) / 255  # an 8-bit edit, as users export them
+        out.append(fit.fit_data(name, rgb, edit, masks, np.zeros(4, np.float32), samples=8000))
+    return out
+
+
+def _fit(data: list[fit.FitData]) -> fit.FitResult:
+    with fit.single_thread():
+        return fit.fit_shared(data, Params(), regional=False, local=False, steps=80)
+
+
+def test_the_fit_moves_band_centres_toward_the_edits(monkeypatch):
+    """Edits made with a colour filter whose red and blue sit elsewhere than ours: the fit moves
+    those centres the right way, and reproduces the edits better than with the centres held."""
+    truth = Params()
+    for key, value in {"all.red": 70, "all.blue": -80, "all.yellow": 30, "global.red_hue": -10,
+                       "global.blue_hue": 10}.items():
+        truth.set(key, value)
+    data = _pairs(truth)
+    moved = _fit(data)
+    assert moved.params.global_["red_hue"] <= -4
+    assert moved.params.global_["blue_hue"] >= 4
+    monkeypatch.setattr(fit, "GLOBAL_FIT_HI", fit.GLOBAL_FIT_HI.clone())
+    monkeypatch.setattr(fit, "GLOBAL_FIT_LO", fit.GLOBAL_FIT_LO.clone())
+    for i, name in enumerate(fit.GLOBAL_FIT_NAMES):
+        if name.endswith("_hue"):
+            fit.GLOBAL_FIT_HI[i] = fit.GLOBAL_FIT_LO[i] = 0.0
+    held = _fit(data)
+    assert held.params.global_["red_hue"] == held.params.global_["blue_hue"] == 0.0
+    assert moved.psnr > held.psnr + 1.0, (moved.psnr, held.psnr)
