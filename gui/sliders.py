@@ -89,11 +89,14 @@ class SliderRow(QWidget):
         layout.addWidget(self.value_box)
         layout.addWidget(self.reset_button)
 
-        band = spec.name.removesuffix("_hue")  # a hue band, or where its centre sits
-        if band in BAND_COLOURS:
-            self._tint_track(QColor(BAND_COLOURS[band]))
+        band = spec.name.removesuffix("_hue")
+        if spec.name in BAND_COLOURS:
+            self._tint_track(QColor(BAND_COLOURS[spec.name]))
+        elif band in BAND_COLOURS:  # where a band's centre sits: the hues around its colour
+            centre = QColor(BAND_COLOURS[band]).hsvHue()
+            self._hue_track(centre + spec.lo, centre + spec.hi)
         elif spec.name.endswith("_hue"):
-            self._hue_track()
+            self._hue_track(spec.lo, spec.hi)
 
         self.slider.valueChanged.connect(self._from_slider)
         self.slider.sliderReleased.connect(self._released)
@@ -133,8 +136,9 @@ class SliderRow(QWidget):
             f"stop:1 {colour.lighter(150).name()}); }}"
             f"QSlider::sub-page:horizontal {{ background: transparent; }}")
 
-    def _hue_track(self) -> None:
-        stops = ", ".join(f"stop:{i / 6:.3f} {QColor.fromHsv((i * 60) % 360, 150, 200).name()}"
+    def _hue_track(self, lo: float, hi: float) -> None:
+        """A track coloured by hue from ``lo`` to ``hi`` degrees (wrapping round the circle)."""
+        stops = ", ".join(f"stop:{i / 6:.3f} {QColor.fromHsv(round(lo + (hi - lo) * i / 6) % 360, 150, 200).name()}"
                           for i in range(7))
         self.slider.setStyleSheet(
             "QSlider::groove:horizontal { height: 4px; border-radius: 2px; background: "
