@@ -55,7 +55,7 @@ SMALL_TILES = 3  # small-people search: the segmenter on tiles of 1/3 of the lon
 SMALL_MIN, SMALL_MAX = 0.0003, 0.03  # person-like blob areas (fraction of frame) worth a face search
 LARGE_SUBJECT = 0.1  # a frame-level blob this large (a portrait, a cat, a palace) skips that search
 SMALL_MIN_SIDE = 12  # px: a thinner blob (a frame-edge sliver, a mast) holds no findable face
-SMALL_HEAD_SKIN = 0.02  # share of skin chroma in a blob's top below which it is not searched
+SMALL_HEAD_SKIN = 0.08  # share of skin chroma in a blob's top below which it is not searched
 SMALL_CANDIDATES = 4  # at most this many blobs are searched (largest first)
 SMALL_FULL_CONFIDENCE = 0.6  # full-range detector on a blob's crop, and again on the face's crop
 SMALL_SHORT_CONFIDENCE = 0.5  # short-range detector's second opinion on the face's own crop
@@ -193,8 +193,9 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
                 faces = faces + more
                 segment = _segment_per_person(models, u8, frame_segment, faces)
         # The pose model (the slowest, ~30 ms) is needed only to vouch for a person the segmenter
-        # sees but whose face is not visible (a back, a profile far away).
-        pose = models.quietly("pose", u8) if someone and not faces else None
+        # sees but whose face is not visible (a back, a profile far away), and only for a figure
+        # of some size: at its 256 px input a smaller one is too small for BlazePose.
+        pose = models.quietly("pose", u8) if someone and not faces and largest >= SMALL_MAX else None
         ovals = _face_ovals(models, u8) if faces else []
     pose_points = []
     pose_mask = None
