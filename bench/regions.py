@@ -33,10 +33,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from silverprint.params import SEMANTIC_REGIONS  # noqa: E402
-from silverprint.regions import compute_regions, fitting  # noqa: E402
+from silverprint.regions import analysis, compute_regions, fitting  # noqa: E402
 from silverprint.regions.analysis import analysis_image, compute_regions_with  # noqa: E402
 from silverprint.regions.labelset import IGNORE, iou, load_labels, load_source_rgb, rasterize  # noqa: E402
 
+TUNED_ON = """What was chosen while looking at what (so which numbers are free of it):
+  - the sky model's settings (features, frame-line width, the second stage's context, weight
+    decay, sizes) were chosen while looking at the cross-validated scores of ALL labelled photos,
+    held-out ones included: the cross-validated numbers are free of fitted-weight leakage but
+    not of design choices made while watching them (29 photos: a few design decisions);
+  - the vegetation rules' constants were tuned on the development photos only: for them the
+    held-out photos are the honest number."""
 SILHOUETTE = "person+skin"
 TARGETS = {"sky": 0.85, "person": 0.80, SILHOUETTE: 0.80, "vegetation": 0.70}
 PRESENT = 0.005
@@ -158,16 +165,35 @@ def main() -> int:
         t = time.perf_counter()
         prepared = {lab.photo: fitting.prepare(lab, args.kodak) for lab in all_labels}
         cv_rows, cv_region = [], _empty()
+        other_mode = "fitted" if analysis.VEGETATION == "rules" else "rules"
+        alt_rows, alt_region = [], _empty()
+        shipped_mode = analysis.VEGETATION
         for lab in labels:
             model = fitting.fit_photos([p for name, p in prepared.items() if name != lab.photo])
-            result = compute_regions_with(load_source_rgb(lab.source, args.kodak), model)
-            _score(lab, result, cv_rows, cv_region)
+            rgb = load_source_rgb(lab.source, args.kodak)
+            _score(lab, compute_regions_with(rgb, model), cv_rows, cv_region)
+            analysis.VEGETATION = other_mode
+            try:
+                _score(lab, compute_regions_with(rgb, model), alt_rows, alt_region)
+            finally:
+                analysis.VEGETATION = shipped_mode
         print()
         print(f"LEAVE-ONE-PHOTO-OUT CROSS-VALIDATION (each photo scored by a model fitted without it; "
               f"{len(labels)} refits, {time.perf_counter() - t:.0f} s).")
-        print("THE SKY NUMBER THAT COUNTS is the sky mean over all photos below (vegetation and people")
-        print("are not fitted: their honest numbers are the held-out means).")
+        print("THE SKY NUMBER THAT COUNTS is the sky mean over all photos below. Vegetation here is the")
+        print(f"shipped kind ({shipped_mode}); for rules the honest number is the held-out mean.")
+        print(TUNED_ON)
         _report(cv_rows, cv_region, all_title="all photos, sky cross-validated")
+        print()
+        sky_all = [cells.get("sky", 1.0) for _, cells, _, _ in cv_rows]
+        print(f"sky over every photo, one with no sky labelled and none predicted scoring 1.0 (not the "
+              f"target's definition, shown for scale): {np.mean(sky_all):.3f} ({len(sky_all)} photos)")
+        print(f"vegetation the other way ({other_mode}, same cross-validated models):")
+        for split, title in (("all", "all photos"), ("dev", "development"), ("heldout", "held-out")):
+            values = (alt_region["dev"]["vegetation"] + alt_region["heldout"]["vegetation"]
+                      if split == "all" else alt_region[split]["vegetation"])
+            print(f"  {title:12s} {float(np.mean(values)) if values else float('nan'):.3f} "
+                  f"({len(values)} photos)")
 
     print()
     if not analysis_ms:

@@ -59,8 +59,6 @@ def test_masks_are_a_soft_partition_at_analysis_size(analysed, name):
     assert np.mean((masks.max(axis=0) > 0.05) & (masks.max(axis=0) < 0.95)) > 0.001
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the fitted sky classifier (bench/regions.py): "
-                   "it is less sure of kodim21's sky than the old rules (sky IoU 0.86, mean sky mask 0.82 there)")
 def test_sky_fills_the_sky_of_a_real_landscape(analysed):
     _, result, truth = analysed("kodim21")
     sky = result["sky"]
@@ -119,8 +117,6 @@ def test_group_on_a_raft_is_people_not_raft(analysed):
     assert silhouette[is_person].mean() > 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the fitted sky classifier (bench/regions.py): "
-                   "kodim06's warm hazy sky gets a mean sky mask of 0.75 (IoU ~0.8), the old rules more")
 def test_warm_evening_sky_is_sky_and_the_sea_is_not(analysed):
     """kodim06: a warm, hazy sky (neither blue nor grey) above green-cyan water."""
     _, result, truth = analysed("kodim06")
@@ -129,8 +125,6 @@ def test_warm_evening_sky_is_sky_and_the_sea_is_not(analysed):
     assert sky[truth == OTHER].mean() < 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the fitted sky classifier (bench/regions.py): "
-                   "it has no horizon test, and gives the calm blue sea band of kodim11 ~0.12 sky")
 def test_calm_sea_below_a_straight_horizon_is_not_sky(analysed):
     """kodim11: deep blue sky over a deep blue sea band; the horizon separates them."""
     _, result, truth = analysed("kodim11")

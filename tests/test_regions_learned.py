@@ -40,7 +40,7 @@ def _prepared(rgb: np.ndarray, label: Label) -> fitting.LabelledPhoto:
 @pytest.fixture(scope="module")
 def fitted():
     photos = [_prepared(*_scene(80, 120, 30 + 8 * i, (20 + 25 * i, 45 + 25 * i), i)) for i in range(3)]
-    return photos, fitting.fit_photos(photos, seed=0)
+    return photos, fitting.fit_photos(photos, seed=0, stages=2)  # both stages exercised
 
 
 def test_features_are_finite_and_named():
@@ -65,10 +65,11 @@ def test_fit_learns_an_unseen_scene_and_is_reproducible(fitted):
         union = (((hard == k) | (truth == k)) & valid).sum()
         assert inter / union > 0.85, learned.CLASSES[k]
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-5)
-    again = fitting.fit_photos(photos, seed=0)
-    for a, b in zip(model.weights + model.biases, again.weights + again.biases):
-        np.testing.assert_array_equal(a, b)
-    assert model.sharpness == again.sharpness
+    again = fitting.fit_photos(photos, seed=0, stages=2)
+    for stage, same in ((model.first, again.first), (model.second, again.second)):
+        for a, b in zip(stage.weights + stage.biases, same.weights + same.biases):
+            np.testing.assert_array_equal(a, b)
+        assert stage.sharpness == same.sharpness
 
 
 def test_model_file_round_trips_and_rejects_other_features(fitted, tmp_path):
@@ -76,22 +77,27 @@ def test_model_file_round_trips_and_rejects_other_features(fitted, tmp_path):
     path = tmp_path / "model.npz"
     model.save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]   # temp file renamed away
-    loaded = learned.RegionClassifier.load(path)
-    x = np.random.default_rng(0).normal(size=(50, len(learned.FEATURE_NAMES))).astype(np.float32)
-    np.testing.assert_array_equal(loaded.probabilities(x), model.probabilities(x))
+    loaded = learned.RegionModel.load(path)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 5, len(learned.FEATURE_NAMES))).astype(np.float32)
+    seg = rng.integers(0, 4, (10, 5))
+    np.testing.assert_array_equal(loaded.probabilities(x, seg), model.probabilities(x, seg))
     with np.load(path) as data:
         arrays = {k: data[k] for k in data.files}
     arrays["feature_names"] = arrays["feature_names"][::-1]
     np.savez(tmp_path / "other.npz", **arrays)
     with pytest.raises(ValueError, match="fitted on features"):
-        learned.RegionClassifier.load(tmp_path / "other.npz")
+        learned.RegionModel.load(tmp_path / "other.npz")
 
 
 def test_shipped_model_loads_with_the_package():
     assert learned.model_path().is_file()
-    model = learned.shipped_classifier()
-    assert model.mean.shape == (len(learned.FEATURE_NAMES),)
-    assert model.weights[-1].shape[1] == len(learned.CLASSES) and model.sharpness > 0
+    model = learned.shipped_model()
+    assert model.first.mean.shape == (len(learned.FEATURE_NAMES),)
+    stages = [model.first] if model.second is None else [model.first, model.second]
+    assert len(stages) == fitting.STAGES
+    for stage in stages:
+        assert stage.weights[-1].shape[1] == len(learned.CLASSES) and stage.sharpness > 0
 
 
 def test_class_map_leaves_label_boundaries_out():
@@ -115,3 +121,65 @@ def test_sky_must_reach_the_top_and_specks_are_dropped():
     veg[10:15, 10:15] = 0.8              # a speck (0.25 %)
     out = learned.drop_small(veg, 0.01)
     assert out[40:70, 40:70].min() == pytest.approx(0.8) and out[10:15, 10:15].max() < 0.5
+
+
+def test_frame_lines_are_replaced_by_the_inner_content():
+    from silverprint.regions.features import without_frame_lines
+
+    rgb = np.full((300, 450, 3), 0.7, np.float32)      # frame lines of 2 px at 450: a scan's
+    rgb[:, :, 2] = np.linspace(0.5, 0.9, 450, dtype=np.float32)[None, :]
+    rgb[:2] = 0.39                                    # a scanner's grey line along the top
+    rgb[:, -1] = 0.0                                  # and a black one on the right
+    out = without_frame_lines(rgb)
+    assert out.shape == rgb.shape
+    np.testing.assert_array_equal(out[5:-5, 5:-5], rgb[5:-5, 5:-5])      # the inside untouched
+    assert abs(out[0, 50] - rgb[50, 50]).max() < 0.01                      # the lines are gone
+    assert abs(out[50, -1] - rgb[50, -10]).max() < 0.02
+    assert rgb[:2].max() == pytest.approx(0.39)                          # input not modified
+
+
+def test_context_features_see_sky_above_and_the_frame():
+    h, w = 40, 60
+    prob = np.zeros((h, w, 3), np.float32)
+    prob[..., 2] = 1.0
+    prob[:15, :, 0], prob[:15, :, 2] = 0.95, 0.05     # sky in the top rows
+    seg = np.zeros((h, w), np.int64)
+    seg[15:] = 1
+    ctx = learned.context_features(prob, seg)
+    assert ctx.shape == (h, w, len(learned.CONTEXT_NAMES)) and np.isfinite(ctx).all()
+    name = learned.CONTEXT_NAMES.index
+    assert ctx[30, 30, name("above_max")] > 0.9           # sky lies above the ground
+    assert ctx[5, 30, name("above_rest")] < 0.1 < ctx[35, 30, name("above_rest")]
+    assert ctx[0, 0, name("frame_sky_share")] == pytest.approx(15 / 40)
+    assert ctx[5, 5, name("seg_sky")] > 0 > ctx[30, 5, name("seg_sky")]  # logits of the segments
+
+
+def test_unsure_pixels_follow_the_photos_own_sky_or_ground():
+    """Two unsure patches (p = 0.45): one coloured like this photo's sky, one like its ground."""
+    h, w = 60, 90
+    rng = np.random.default_rng(3)
+    rgb = np.empty((h, w, 3), np.float32)
+    rgb[:] = (0.45, 0.6, 0.9)                                     # sky
+    ground = 0.45 + 0.1 * rng.random((h, w, 1)).astype(np.float32)
+    rgb[40:] = np.broadcast_to(ground[40:] * np.float32([1.0, 0.95, 0.85]), (20, w, 3))
+    rgb[25:40, :45] = ground[25:40, :45] * np.float32([1.0, 0.95, 0.85])   # a ground-like patch
+    feats = compute_features(rgb, rgb)
+    sky = np.full((h, w), 0.02, np.float32)
+    sky[:25] = 0.95
+    sky[25:40] = 0.45
+    out = learned.adapt_to_photo(sky, feats)
+    assert out.shape == sky.shape and out.dtype == np.float32
+    assert out[:25].min() > 0.9 and out[45:].max() < 0.1          # the sure parts stay
+    assert np.median(out[27:38, 47:88]) > 0.7                     # sky-coloured: sky
+    assert np.median(out[27:38, 2:43]) < 0.3                      # ground-coloured: not sky
+    # Without enough sure sky there is nothing to adapt to.
+    np.testing.assert_array_equal(learned.adapt_to_photo(np.full((h, w), 0.4, np.float32), feats),
+                                  np.full((h, w), 0.4, np.float32))
+
+
+def test_a_sky_must_span_part_of_the_top_edge():
+    sky = np.zeros((100, 100), np.float32)
+    sky[:20, :10] = 0.9                  # a pale patch in one top corner (10 % of the width)
+    assert learned.spans_the_top(sky).max() < 0.5
+    sky[:20, :40] = 0.9                  # a sky across 40 % of the top
+    np.testing.assert_array_equal(learned.spans_the_top(sky), sky)

@@ -7,8 +7,9 @@ Composition (so that the masks are a partition of unity by construction):
     sky          = (1 - P) * S
     vegetation   = (1 - P) * (1 - S) * V
     other        = the rest
-Sky (S, the fitted classifier in `learned`) and vegetation (V, the rules in `vegetation`) are
-classified on a coarse grid (`features.WORK_SIZE`); the people
+Sky (S, the fitted classifier in `learned`, adapted to the photo) and vegetation (V, the rules
+in `vegetation`, or the classifier's vegetation class: `VEGETATION`) are classified on a
+coarse grid (`features.WORK_SIZE`) of the photo without its frame lines; the people
 models run at the analysis size and are brought to that grid. The five coarse maps are carried to
 the analysis size by a confidence-weighted guided filter with the photo as guide (boundaries snap
 to the image's edges, no halo), clipped to [0, 1] and renormalised so each pixel sums to 1.
@@ -23,13 +24,14 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..params import SEMANTIC_REGIONS
-from .features import WORK_SIZE, compute_features, resize_long
+from .features import WORK_SIZE, Features, compute_features, resize_long, without_frame_lines
 from .features import sigmoid as _sigmoid
 from .guided import confident_guided_upsample
-from .learned import RegionClassifier, sky_probability
+from .learned import RegionModel, sky_and_vegetation
 from .people import Face, PeopleResult, detect_people
 from .vegetation import vegetation_probability
 
+VEGETATION = "rules"  #: "rules" (`vegetation`) or "fitted" (the region model's vegetation class)
 ANALYSIS_SIZE = 768  #: long side of the masks, in pixels
 GUIDE_RADIUS = 3     #: guided-filter window radius on the working grid (~8 px at analysis size)
 CONFIDENCE_FLOOR = 0.01  #: weight of the least confident coarse pixels in the guided fit
@@ -88,7 +90,7 @@ def compute_regions(rgb: np.ndarray) -> RegionMasks:
     return compute_regions_with(rgb, None)
 
 
-def compute_regions_with(rgb: np.ndarray, model: RegionClassifier | None) -> RegionMasks:
+def compute_regions_with(rgb: np.ndarray, model: RegionModel | None) -> RegionMasks:
     """`compute_regions` with a given sky classifier (None: the shipped one).
 
     The bench scores each labelled photo with a model fitted without it (cross-validation).
@@ -99,19 +101,29 @@ def compute_regions_with(rgb: np.ndarray, model: RegionClassifier | None) -> Reg
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     small = analysis_image(rgb)
-    work = resize_long(small, WORK_SIZE)
-    feats = compute_features(work, small)
+    clean, work, feats = region_features(small)
     t1 = time.perf_counter()
-    sky = sky_probability(feats, model)
-    veg = (1.0 - sky) * vegetation_probability(feats)
+    sky, fitted_veg = sky_and_vegetation(feats, model)
+    veg = (1.0 - sky) * (fitted_veg if VEGETATION == "fitted" else vegetation_probability(feats))
     t2 = time.perf_counter()
     people = detect_people(small)
     t3 = time.perf_counter()
-    refined = compose(work, small, sky, veg, people)
+    refined = compose(work, clean, sky, veg, people)
     t4 = time.perf_counter()
     timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
                    total=t4 - t0)
     return RegionMasks(refined, people.faces, people.person_found, timings)
+
+
+def region_features(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, Features]:
+    """(analysis image without frame lines, its working-grid copy, the working grid's `Features`).
+
+    The one way sky and vegetation features are computed, shared with the fitting
+    (`fitting.prepare`) so the classifier is fitted on exactly what it will see.
+    """
+    clean = without_frame_lines(small)
+    work = resize_long(clean, WORK_SIZE)
+    return clean, work, compute_features(work, clean)
 
 
 def compose(work: np.ndarray, small: np.ndarray, sky: np.ndarray, veg: np.ndarray,

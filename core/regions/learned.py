@@ -1,4 +1,5 @@
-"""Sky from a small fitted classifier over generic per-pixel and per-segment features.
+"""Sky from a small fitted classifier over generic per-pixel and per-segment features, adapted
+to each photo.
 
 Why fitted, not hand-made: the sky rules tuned while looking at a dozen photos did not carry to
 new ones (a dark wooded mountain read as sky, textured clouds, sky in the gaps between sails).
@@ -7,12 +8,19 @@ energy at three scales and its median, fine detail, brightness relative to the f
 position, and the same averaged over the pixel's colour segment with the segment's extent) is
 fitted to hand-drawn labels by `fitting.fit_classifier` (re-run with ``bench/fit_regions.py``),
 and measured leave-one-photo-out (``bench/regions.py``), so its number is not one it has seen.
+An optional second stage (`RegionModel.second`, `context_features`) sees the first one's
+output in context; `fitting.STAGES` says whether the shipped model has one.
+
+Why adapted: a classifier fitted on 29 photos knows skies in general, not this photo's. The
+pixels it is sure of seed Gaussian mixtures of this photo's own sky and ground, which then decide
+the unsure ones (`adapt_to_photo`: white sails next to a white-blue sky, clouds over a forest).
+Last, a sky must reach the top and span part of it (`from_the_top`, `spans_the_top`).
 
 Vegetation stays with the rules in `vegetation`: fitted the same way it scored far lower, both
-cross-validated and on the photos held out from the rules (see the bench), on this few photos.
+cross-validated and on the photos held out from the rules (the bench prints both).
 
-The weights (a few hundred numbers) ship in ``silverprint_resources/regions/``; inference is two
-small matrix products on the working grid (~70 k pixels), a few milliseconds.
+The weights (a few thousand numbers) ship in ``silverprint_resources/regions/``; inference is
+small matrix products on the sky grid (`SKY_SIZE`, ~17 k pixels), a few milliseconds.
 """
 from __future__ import annotations
 
@@ -29,11 +37,23 @@ CLASSES = ("sky", "vegetation", "rest")  #: output order (foliage as its own cla
 MODEL_FILE = "sky.npz"
 SKY_SIZE = 160  #: long side of the grid the sky is classified on
 MIN_SKY_AREA = 0.01  #: sky components smaller than this fraction of the frame are dropped
+MIN_VEGETATION_AREA = 0.015  #: the same for (fitted) vegetation, as the rules' `vegetation.MIN_AREA`
 TOP_BAND = 0.05  #: a sky component must reach into this top fraction of the frame
+MIN_TOP_SPAN = 0.2  #: ... and the sky, all components together, span this much of its width there
+ADAPT_HIGH, ADAPT_LOW = 0.8, 0.1  #: sure sky (reaching the top) / sure ground for `adapt_to_photo`
+ADAPT_WEIGHT = 0.6  #: weight of the photo's own log-likelihood ratio against the classifier's log-odds
+ADAPT_TEXTURE = 5.0  #: L* units per unit of log(1 + texture) in the photo's colour-texture model
+ADAPT_SAMPLES = 3000  #: pixels each mixture is fitted on (at most)
+ADAPT_MIN_PIXELS = 50  #: fewer sure pixels on either side: no adaptation
 
 POOLED = ("L", "a", "b", "chroma", "excess_green", "sat_cos_hue", "sat_sin_hue", "L_rank",
           "log_texture5", "log_median5", "log_detail", "row")  #: features also averaged per segment
 SEGMENT_SCALE = 150.0  #: Felzenszwalb scale (larger: bigger segments)
+
+CONTEXT_NAMES: tuple[str, ...] = (
+    "sky", "veg", "seg_sky", "seg_veg", "sky9", "sky33", "veg9", "above_rest", "above_max",
+    "frame_sky", "frame_top_sky", "frame_max_sky", "frame_sky_share",
+)  #: second-stage inputs from the first stage's probabilities (`context_features`)
 
 FEATURE_NAMES: tuple[str, ...] = (
     "L", "a", "b", "chroma", "r_chrom", "g_chrom", "excess_green", "sat", "sat_cos_hue",
@@ -48,7 +68,12 @@ def _blur(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def pixel_features(f: Features) -> np.ndarray:
-    """(h, w, len(FEATURE_NAMES)) float32 features, in `FEATURE_NAMES` order, unnormalised.
+    """(h, w, len(FEATURE_NAMES)) float32 features, in `FEATURE_NAMES` order, unnormalised."""
+    return pixel_features_and_segments(f)[0]
+
+
+def pixel_features_and_segments(f: Features) -> tuple[np.ndarray, np.ndarray]:
+    """(`pixel_features`, the (h, w) int64 colour segments they were pooled over).
 
     Every feature is relative or bounded (no absolute image size enters), so a model fitted on
     the working grids of the labelled photos applies to any photo brought to that grid.
@@ -71,22 +96,36 @@ def pixel_features(f: Features) -> np.ndarray:
         np.log1p(_std(a, 7)), np.log1p(_std(b, 7)), f.rows,
     ]
     x = np.stack([np.asarray(c, np.float32) for c in cols], axis=-1)
-    return np.concatenate([x, segment_features(rgb, x)], axis=-1)
+    seg = segments(rgb)
+    return np.concatenate([x, segment_features(seg, x)], axis=-1), seg
 
 
-def segment_features(rgb: np.ndarray, x: np.ndarray) -> np.ndarray:
+def segments(rgb: np.ndarray) -> np.ndarray:
+    """(h, w) int64 colour segments: Felzenszwalb's graph segmentation, a few milliseconds here."""
+    from skimage.segmentation import felzenszwalb  # lazy: scikit-image import is slow
+
+    return felzenszwalb(rgb, scale=SEGMENT_SCALE, sigma=0.8, min_size=8).astype(np.int64)
+
+
+def _segment_mean(seg: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per-pixel copy of the mean of each (h, w) ``values`` plane (channels last) over its segment."""
+    flat = seg.ravel()
+    n = int(flat.max()) + 1
+    count = np.maximum(np.bincount(flat, minlength=n), 1).astype(np.float64)
+    planes = values.reshape(flat.size, -1)
+    cols = [np.bincount(flat, weights=planes[:, i], minlength=n) / count for i in range(planes.shape[1])]
+    return np.stack([c[seg].astype(np.float32) for c in cols], axis=-1)
+
+
+def segment_features(seg: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Per-pixel copies of per-segment statistics: the `POOLED` features averaged over the
     pixel's colour segment, its area, and its top and bottom rows.
 
     A segment is one surface (a cloud, a lawn, a wall), so its averages describe the surface
     rather than the pixel: the outline of a sail has foliage-like gradients, the sail does not;
-    a sky segment reaches the top of the frame. Segments come from Felzenszwalb's graph
-    segmentation of the (coarse) grid, a few milliseconds.
+    a sky segment reaches the top of the frame.
     """
-    from skimage.segmentation import felzenszwalb  # lazy: scikit-image import is slow
-
-    h, w = rgb.shape[:2]
-    seg = felzenszwalb(rgb, scale=SEGMENT_SCALE, sigma=0.8, min_size=8).astype(np.int64)
+    h, w = seg.shape
     flat = seg.ravel()
     n = int(flat.max()) + 1
     count = np.maximum(np.bincount(flat, minlength=n), 1).astype(np.float64)
@@ -101,6 +140,35 @@ def segment_features(rgb: np.ndarray, x: np.ndarray) -> np.ndarray:
     bottom[ids] = ((flat.size - 1 - last) // w) / max(h - 1, 1)
     cols += [np.log(count / flat.size), top, bottom]
     return np.stack([c[seg].astype(np.float32) for c in cols], axis=-1)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-3, 1 - 1e-3)
+    return np.log(p / (1 - p)).astype(np.float32)
+
+
+def context_features(prob: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """(h, w, len(CONTEXT_NAMES)) features of the first stage's (h, w, 3) class probabilities.
+
+    What a person uses once they know roughly where the sky is (auto-context, Tu and Bai 2010):
+    the verdict of the pixel's surface (segment) and of its neighbourhood at two scales, whether
+    the column above it is sky (a cloud hangs in the sky, snow lies under it), and how much and
+    how sure sky the frame holds at all (a close-up's grey corner is not a sky; a landscape's
+    pale cloud is).
+    """
+    h, w = prob.shape[:2]
+    sky, veg = prob[..., 0], prob[..., 1]
+    sky_seg = _segment_mean(seg, prob[..., :2])
+    sky9, sky33, veg9 = _blur(sky, 9), _blur(sky, 33), _blur(veg, 9)
+    rows = np.arange(1, h + 1, dtype=np.float32)[:, None]
+    above_rest = np.cumsum(1.0 - sky9, axis=0) / rows       # share of the column above not sky
+    above_max = np.maximum.accumulate(sky9, axis=0)          # surest sky above the pixel
+    top = sky[: max(1, h // 10)]
+    frame = np.array([sky.mean(), top.mean(), sky9.max(), (sky > 0.5).mean()], np.float32)
+    cols = [_logit(sky), _logit(veg), _logit(sky_seg[..., 0]), _logit(sky_seg[..., 1]),
+            _logit(sky9), _logit(sky33), _logit(veg9), above_rest, above_max]
+    x = np.stack([np.asarray(c, np.float32) for c in cols], axis=-1)
+    return np.concatenate([x, np.broadcast_to(frame, (h, w, frame.size))], axis=-1)
 
 
 def _log_median(x: np.ndarray, k: int) -> np.ndarray:
@@ -144,23 +212,6 @@ class RegionClassifier:
         z /= z.sum(axis=1, keepdims=True)
         return z
 
-    def save(self, path: Path) -> None:
-        """Write atomically (temp + rename) as an .npz of plain arrays."""
-        path = Path(path)
-        arrays = {"feature_names": np.array(FEATURE_NAMES), "classes": np.array(CLASSES),
-                  **self.arrays("sky_")}
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
-
-    @classmethod
-    def load(cls, path: Path) -> RegionClassifier:
-        with np.load(Path(path), allow_pickle=False) as data:
-            names = tuple(str(n) for n in data["feature_names"])
-            if names != FEATURE_NAMES:
-                raise ValueError(f"{path}: fitted on features {names}, this code computes {FEATURE_NAMES}")
-            return cls.from_arrays(data, "sky_")
-
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         out = {f"{prefix}mean": self.mean, f"{prefix}scale": self.scale,
                f"{prefix}sharpness": np.float32(self.sharpness)}
@@ -177,6 +228,47 @@ class RegionClassifier:
                    float(data[f"{prefix}sharpness"]))
 
 
+@dataclass(frozen=True)
+class RegionModel:
+    """The two stages: ``first`` on `FEATURE_NAMES`, ``second`` (None: one stage only) on
+    `FEATURE_NAMES` + `CONTEXT_NAMES` of the first stage's output."""
+
+    first: RegionClassifier
+    second: RegionClassifier | None = None
+
+    def probabilities(self, x: np.ndarray, seg: np.ndarray) -> np.ndarray:
+        """(h, w, 3) class probabilities from (h, w, D) `pixel_features` and their segments."""
+        h, w, d = x.shape
+        prob = self.first.probabilities(x.reshape(-1, d)).reshape(h, w, len(CLASSES))
+        if self.second is None:
+            return prob
+        z = np.concatenate([x, context_features(prob, seg)], axis=-1)
+        return self.second.probabilities(z.reshape(h * w, -1)).reshape(h, w, len(CLASSES))
+
+    def save(self, path: Path) -> None:
+        """Write atomically (temp + rename) as an .npz of plain arrays."""
+        path = Path(path)
+        arrays = {"feature_names": np.array(FEATURE_NAMES), "context_names": np.array(CONTEXT_NAMES),
+                  "classes": np.array(CLASSES), **self.first.arrays("first_")}
+        if self.second is not None:
+            arrays.update(self.second.arrays("second_"))
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> RegionModel:
+        with np.load(Path(path), allow_pickle=False) as data:
+            names = tuple(str(n) for n in data["feature_names"])
+            context = tuple(str(n) for n in data["context_names"])
+            if names != FEATURE_NAMES or context != CONTEXT_NAMES:
+                raise ValueError(f"{path}: fitted on features {names + context}, "
+                                 f"this code computes {FEATURE_NAMES + CONTEXT_NAMES}")
+            second = (RegionClassifier.from_arrays(data, "second_")
+                      if "second_w0" in data.files else None)
+            return cls(RegionClassifier.from_arrays(data, "first_"), second)
+
+
 def model_path() -> Path:
     import silverprint_resources
 
@@ -184,17 +276,16 @@ def model_path() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def shipped_classifier() -> RegionClassifier:
-    """The classifier fitted on all labelled photos (``bench/fit_regions.py``), loaded once."""
-    return RegionClassifier.load(model_path())
+def shipped_model() -> RegionModel:
+    """The model fitted on all labelled photos (``bench/fit_regions.py``), loaded once."""
+    return RegionModel.load(model_path())
 
 
-def class_probabilities(f: Features, model: RegionClassifier | None = None) -> np.ndarray:
-    """(h, w, 3) probabilities in `CLASSES` order on the working grid."""
-    model = shipped_classifier() if model is None else model
-    x = pixel_features(f)
-    h, w, d = x.shape
-    return model.probabilities(x.reshape(-1, d)).reshape(h, w, len(CLASSES))
+def class_probabilities(f: Features, model: RegionModel | None = None) -> np.ndarray:
+    """(h, w, 3) probabilities in `CLASSES` order on the grid of ``f``."""
+    model = shipped_model() if model is None else model
+    x, seg = pixel_features_and_segments(f)
+    return model.probabilities(x, seg)
 
 
 def drop_small(prob: np.ndarray, min_area: float, edge_discount: float = 0.5) -> np.ndarray:
@@ -239,15 +330,91 @@ def sky_features(f: Features) -> Features:
     return replace(coarse, detail=cv2.resize(f.detail, (w, h), interpolation=cv2.INTER_AREA))
 
 
-def sky_probability(f: Features, model: RegionClassifier | None = None) -> np.ndarray:
+def _log_likelihood(z: np.ndarray, sample: np.ndarray, clusters: int) -> np.ndarray:
+    """Log-density of each row of ``z`` (n, D) under a Gaussian mixture fitted to ``sample``.
+
+    Components from k-means (deterministic seeding), each a full-covariance Gaussian with a
+    floor of one unit on the diagonal (one L* unit: a flat sky does not become a delta).
+    """
+    sample = np.ascontiguousarray(sample[:: max(1, len(sample) // ADAPT_SAMPLES)], np.float32)
+    k = max(1, min(clusters, len(sample) // 50))
+    if k > 1:
+        cv2.setRNGSeed(0)
+        criteria = (cv2.TERM_CRITERIA_MAX_ITER + cv2.TERM_CRITERIA_EPS, 10, 0.1)
+        _, assign, _ = cv2.kmeans(sample, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+        assign = assign.ravel()
+    else:
+        assign = np.zeros(len(sample), np.int32)
+    parts = []
+    for c in range(k):
+        q = sample[assign == c].astype(np.float64)
+        if len(q) < 10:
+            continue
+        cov = np.cov(q.T) + np.eye(q.shape[1])
+        inv = np.linalg.inv(cov)
+        dz = z - q.mean(axis=0)
+        maha = np.einsum("ni,ij,nj->n", dz, inv, dz)
+        parts.append(np.log(len(q) / len(sample)) - 0.5 * (maha + np.linalg.slogdet(cov)[1]))
+    if not parts:
+        return np.zeros(len(z))
+    stacked = np.stack(parts)
+    top = stacked.max(axis=0)
+    return top + np.log(np.exp(stacked - top).sum(axis=0))
+
+
+def adapt_to_photo(sky: np.ndarray, f: Features, weight: float = ADAPT_WEIGHT) -> np.ndarray:
+    """The sky probability re-scored by the photo's own sky and ground (same grid as ``f``).
+
+    The classifier knows skies in general; this photo's sky is one particular blue, grey or
+    white, and its sails, snow and walls particular others. Gaussian mixtures in L*a*b* and
+    texture are fitted to the pixels the classifier is sure of (sky that reaches the top,
+    ground below `ADAPT_LOW`), and every pixel's log-odds move by ``weight`` x the clipped
+    log-likelihood ratio: unsure pixels follow whichever of the photo's own surfaces they
+    resemble, sure ones barely move. (GrabCut's idea, Rother et al. 2004, without the cut.)
+    """
+    h, w = sky.shape
+    z = np.stack([f.lab[..., 0], f.lab[..., 1], f.lab[..., 2],
+                  ADAPT_TEXTURE * np.log1p(f.texture)], axis=-1).reshape(-1, 4).astype(np.float64)
+    sure_sky = (from_the_top(sky) > ADAPT_HIGH).ravel()
+    ground = (sky < ADAPT_LOW).ravel()
+    if sure_sky.sum() < ADAPT_MIN_PIXELS or ground.sum() < ADAPT_MIN_PIXELS:
+        return sky
+    ratio = _log_likelihood(z, z[sure_sky], 2) - _log_likelihood(z, z[ground], 4)
+    odds = _logit(sky).astype(np.float64) + weight * np.clip(ratio, -8.0, 8.0).reshape(h, w)
+    return (1.0 / (1.0 + np.exp(-odds))).astype(np.float32)
+
+
+def spans_the_top(sky: np.ndarray, min_span: float = MIN_TOP_SPAN, band: float = TOP_BAND) -> np.ndarray:
+    """``sky`` unchanged if its sure part (> 0.5) spans ``min_span`` of the frame's width within
+    the top ``band``, else scaled to 0.2 x: no sky in this photo.
+
+    A sky is seen above the scene across a good part of the frame; a pale patch in one top
+    corner of a close-up (a defocused background, a gap in the foliage) is not a sky worth
+    its own sliders, and a false sky costs a close-up more than a missed sliver costs a view.
+    """
+    top = sky[: max(2, round(band * sky.shape[0]))] > 0.5
+    return sky if top.any(axis=0).mean() >= min_span else (sky * 0.2).astype(np.float32)
+
+
+def sky_probability(f: Features, model: RegionModel | None = None) -> np.ndarray:
     """Soft sky probability (h, w) float32 on the working grid of ``f`` (``model`` None: the
-    shipped classifier).
+    shipped model)."""
+    return sky_and_vegetation(f, model)[0]
+
+
+def sky_and_vegetation(f: Features, model: RegionModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Soft sky and fitted-vegetation probabilities (h, w) float32 on the working grid of ``f``.
 
     Classified on the coarse `SKY_SIZE` grid (a sky is large; a quarter of the working grid's
-    pixels keeps the analysis fast), brought back bilinearly, and kept only where it reaches
-    the top of the frame and is not a speck (`from_the_top`, `drop_small`).
+    pixels keeps the analysis fast), brought back bilinearly; the sky is kept only where it
+    reaches the top of the frame and is not a speck (`from_the_top`, `drop_small`), vegetation
+    only where it is not a speck.
     """
-    coarse = class_probabilities(sky_features(f), model)[..., 0]
+    coarse_f = sky_features(f)
+    coarse = class_probabilities(coarse_f, model)
+    sky = adapt_to_photo(coarse[..., 0], coarse_f)
+    sky = spans_the_top(drop_small(from_the_top(sky), MIN_SKY_AREA))
     h, w = f.lab.shape[:2]
-    sky = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
-    return drop_small(from_the_top(sky), MIN_SKY_AREA)
+    up = cv2.resize(np.ascontiguousarray(np.stack([sky, coarse[..., 1]], axis=-1)), (w, h),
+                    interpolation=cv2.INTER_LINEAR)
+    return up[..., 0], drop_small(up[..., 1], MIN_VEGETATION_AREA)
