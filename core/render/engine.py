@@ -31,7 +31,7 @@ import torch
 
 from ..errors import ShapeError
 from ..ops.color import REC709_WEIGHTS, hue_chroma, linear_to_srgb, srgb_to_linear
-from ..params import FULL_CHROMA, HUE_SHIFT_NAMES, SEMANTIC_REGIONS
+from ..params import FULL_CHROMA, HUE_CENTRES, HUE_SHIFT_NAMES, SEMANTIC_REGIONS
 from . import spatial, tone
 from .tensors import REGION_INDEX, RenderTensors
 
@@ -94,14 +94,9 @@ class Prepared:
     toning: tuple | None = None
     balance: torch.Tensor | None = None  # (S,) filter-balance multiplier by region-LUT index
     centres: torch.Tensor | None = None  # (8,) band centres, degrees (`tone.band_centres`)
+    #: the centres as a cache key (read once per render: no device sync per band), None while learned
+    centres_key: tuple | None = None
     seed: int = 0
-
-    @property
-    def centres_key(self) -> tuple | None:
-        """The band centres as a cache key, or None while they are being learned (always rebuild)."""
-        if self.centres is None or self.centres.requires_grad:
-            return None
-        return tuple(self.centres.tolist())
 
     @property
     def needs_hue(self) -> bool:
@@ -155,7 +150,9 @@ def prepare(t: RenderTensors, seed: int | None = None) -> Prepared:
     if (bands is not None or any(lp.bands is not None for lp in local)) and _active(g("filter_balance")):
         balance = tone.filter_balance_lut(g("filter_balance"))
     centres = tone.band_centres(torch.stack([g(n) for n in HUE_SHIFT_NAMES]))
+    centres_key = None if centres.requires_grad else tuple(centres.tolist())
     return Prepared(mix=mix, luts=tone.region_luts(region), bands=bands, balance=balance, centres=centres,
+                    centres_key=centres_key,
                     k=k if _active(region[:, _STRUCTURE]) else None,
                     curve=curve_lut, local=local, vignette=vignette, grain=grain, toning=toning,
                     seed=t.seed if seed is None else int(seed))
@@ -188,16 +185,18 @@ class Features:
 
 
 def features(rgb: torch.Tensor, *, need_hue: bool, need_rgb: bool, lin: torch.Tensor | None = None,
-             centres: torch.Tensor | None = None) -> Features:
-    """Linear light, and the hue basis for ``centres`` (default: the unmoved band centres)."""
+             prep: Prepared | None = None) -> Features:
+    """Linear light, and the hue basis for ``prep``'s band centres (default: the unmoved ones)."""
     lin = srgb_to_linear(rgb) if lin is None else lin
     rgb = rgb if need_rgb else None
     if not need_hue:
         return Features(lin=lin, rgb=rgb, basis=None)
-    if centres is None:
-        centres = tone.band_centres(torch.zeros(tone.N_BANDS, dtype=lin.dtype, device=lin.device))
     hue = hue_chroma(lin, FULL_CHROMA)
-    key = None if centres.requires_grad else tuple(centres.tolist())
+    if prep is None or prep.centres is None:
+        centres = tone.band_centres(torch.zeros(tone.N_BANDS, dtype=lin.dtype, device=lin.device))
+        key = tuple(HUE_CENTRES)
+    else:
+        centres, key = prep.centres, prep.centres_key
     return Features(lin=lin, rgb=rgb, basis=tone.hue_basis(*hue, centres), hue=hue, centres_key=key)
 
 
@@ -323,7 +322,7 @@ def blur_base(rgb_small: torch.Tensor, masks: torch.Tensor, given_local: torch.T
     ``feat``: the small copy's `features` when the caller has them cached."""
     b, _, hs, ws = rgb_small.shape
     if feat is None:
-        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points, centres=prep.centres)
+        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points, prep=prep)
     ids = list(range(masks.shape[1]))
     m = spatial.resize_rows(masks, hs, ws)
     local = local_mask_rows(prep, given_local, rgb_small, refs, hs, ws, 0, hs, b)
@@ -427,7 +426,7 @@ def render(rgb: torch.Tensor, masks: torch.Tensor, local_masks: torch.Tensor | N
     if prep.structure or (prep.needs_points and local_masks is None):
         small = spatial.block_mean(rgb, spatial.pool_factor(height, width, BLUR_SIZE))
     refs = point_refs(prep, small) if local_masks is None else {}
-    feat = features(rgb, need_hue=prep.needs_hue, need_rgb=prep.needs_points, centres=prep.centres)
+    feat = features(rgb, need_hue=prep.needs_hue, need_rgb=prep.needs_points, prep=prep)
     ids = list(range(len(SEMANTIC_REGIONS)))
     m = spatial.resize_rows(masks, height, width)
     local = local_mask_rows(prep, local_masks, rgb, refs, height, width, 0, height, b)

@@ -146,8 +146,7 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
                 d, k, disp, feat = fast.shade(rgb[start:stop], ids, start, stop)
             else:
                 disp, lin = _band_tensors(rgb[start:stop], dev, need_display)
-                feat = engine.features(disp, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin,
-                                       centres=prep.centres)
+                feat = engine.features(disp, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin, prep=prep)
                 m = spatial.resize_rows(mask_t[:, ids], height, width, start, stop)
                 local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
                 d, k = engine.shade(feat, m, ids, local, prep)
@@ -284,8 +283,7 @@ class _FastBands:
             disp_t = None if display is None else torch.from_numpy(display.copy()).permute(2, 0, 1).unsqueeze(0)
             if lin_t is None:
                 _, lin_t = _band_tensors(band, torch.device("cpu"), False)
-            feat = engine.features(disp_t, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin_t,
-                                  centres=prep.centres)
+            feat = engine.features(disp_t, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin_t, prep=prep)
             if prep.balance is not None:
                 feat = engine.balanced(feat, engine.base_log_position(lin_t, prep.mix), prep)
             d_t = torch.from_numpy(d.copy())[None, None]

@@ -82,7 +82,7 @@ class Preview:
     def _hue_basis(self, prep: engine.Prepared):
         """The torch hue basis of the preview for ``prep``'s band centres (cached per centres)."""
         return self._cached("basis", prep.centres_key, lambda: engine.features(
-            self.rgb, need_hue=True, need_rgb=False, lin=self.lin, centres=prep.centres).basis)
+            self.rgb, need_hue=True, need_rgb=False, lin=self.lin, prep=prep).basis)
 
     def _block_mean(self) -> torch.Tensor:
         if self._small is None:
