@@ -266,11 +266,12 @@ def _skin_prior(rgb: np.ndarray) -> np.ndarray:
 def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list[Face], np.ndarray]:
     """Faces of people too small for the frame-level detectors, and the tiled person map.
 
-    Blobs of person size in `_tiled_segment` are searched with the full-range detector on a
-    crop around their top (where a head would be). At this scale either detector alone finds
-    faces in gravel, foliage and machinery, so a face counts only when its box has skin chroma,
-    both detectors find it again on a crop centred on it (`_face_again`), and the tiled
-    segmenter covers it.
+    Blobs of person size in `_tiled_segment` whose top shows some skin chroma are searched
+    with both face detectors on a crop around that top (where a head would be), the largest
+    `SMALL_CANDIDATES` blobs first. At this scale either detector alone finds faces in gravel,
+    foliage and machinery, so a face counts only when its box has skin chroma, both detectors
+    find it again on a crop centred on it (`_face_again`), and a person segment covers it
+    (`_on_own_segment`).
     """
     h, w = u8.shape[:2]
     tiled = _tiled_segment(models, u8)
