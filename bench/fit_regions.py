@@ -45,7 +45,8 @@ def main() -> int:
             p, t_ = (pred == k) & valid, (photo.classes == k) & valid
             inter += int((p & t_).sum())
             union += int((p | t_).sum())
-        print(f"training-set {name} IoU, pooled over pixels (seen photos, optimistic): "
+        print(f"training-set {name} IoU of the classifier alone (before the photo adaptation), "
+              f"pooled over pixels (seen photos, optimistic): "
               f"{inter / max(union, 1):.3f}")
     return 0
 

@@ -9,11 +9,13 @@ region against the targets, and timings (analysis of a ~1 MP input, model load e
 ratio to the floor of any people-aware analysis measured in the same run: one selfie-segmenter
 call at the analysis size.
 
-Sky comes from a classifier fitted to these very labels (`silverprint.regions.learned`), so the
-shipped model's sky scores on them are training-set numbers (printed, labelled as such); the sky
-number that counts is the leave-one-photo-out cross-validation: every photo is scored by a model
-re-fitted (`regions.fitting`, same seed and settings as ``bench/fit_regions.py``) on all the other
-photos. Vegetation and people come from hand-made rules and constants chosen while looking at
+Sky comes from a classifier fitted to these very labels (`silverprint.regions.learned`), then
+adapted to each photo (its own sure sky and ground re-score the unsure pixels; fixed constants,
+nothing fitted across photos), so the shipped model's sky scores on them are training-set numbers
+(printed, labelled as such); the sky number that counts is the leave-one-photo-out
+cross-validation: every photo is scored by a model re-fitted (`regions.fitting`, same seed and
+settings as ``bench/fit_regions.py``) on all the other photos, adaptation included. The CV pass
+also scores vegetation the other way (fitted class vs rules) with the same models. Vegetation and people come from hand-made rules and constants chosen while looking at
 the development photos: for them the honest number is the mean over the photos labelled
 ``"split": "heldout"`` (labelled after those rules were frozen, never used to tune them).
 
