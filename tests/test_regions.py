@@ -452,6 +452,14 @@ def test_labelled_set_is_complete_and_renders():
         assert set(np.unique(index)) <= {0, 1, 2, 3, 4, IGNORE}
 
 
+def test_a_source_can_pick_one_image_of_a_pair():
+    """skimage's stereo_motorcycle loader returns (left, right, disparity); "item" picks one."""
+    label = load_label(LABELS / "motorcycle_left.json")
+    rgb = load_source_rgb(label.source, KODAK)
+    assert rgb.shape == (label.size[1], label.size[0], 3) and rgb.dtype == np.float32
+    assert 0.0 <= rgb.min() and rgb.max() <= 1.0
+
+
 def test_label_split_is_validated(tmp_path):
     """Held-out photos are marked in their label file; a typo in the split is an error."""
     labels = load_labels(LABELS)

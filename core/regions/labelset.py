@@ -81,7 +81,10 @@ def load_source_rgb(source: dict, kodak_dir: Path) -> np.ndarray:
     elif kind == "skimage":
         import skimage.data
 
-        arr = getattr(skimage.data, source["loader"])()[..., :3]
+        arr = getattr(skimage.data, source["loader"])()
+        if "item" in source:  # loaders of image pairs, e.g. stereo_motorcycle -> (left, right, disparity)
+            arr = arr[source["item"]]
+        arr = np.asarray(arr)[..., :3]
     elif kind == "matplotlib":
         from matplotlib import cbook
 
