@@ -284,8 +284,8 @@ class _FastBands:
             if lin_t is None:
                 _, lin_t = _band_tensors(band, torch.device("cpu"), False)
             feat = engine.features(disp_t, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin_t, prep=prep)
-            if prep.balance is not None:
-                feat = engine.balanced(feat, engine.base_log_position(lin_t, prep.mix), prep)
+            if prep.balance is not None:  # at the base index the fast path has just computed
+                feat = engine.balanced(feat, torch.from_numpy(b["pos"])[None, None], prep)
             d_t = torch.from_numpy(d.copy())[None, None]
         else:
             curved = np.empty_like(d)
