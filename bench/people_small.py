@@ -25,14 +25,13 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from silverprint.regions.analysis import analysis_image  # noqa: E402
-from silverprint.regions.labelset import load_labels, load_source_rgb, rasterize  # noqa: E402
+from silverprint.regions.labelset import load_labels, load_source_rgb, paste_shrunk, rasterize  # noqa: E402
 from silverprint.regions.people import _LOCK, _models, detect_people  # noqa: E402
 
 PEOPLE = ("kodim04", "kodim15", "kodim18", "grace_hopper", "astronaut", "kodim12")
@@ -45,19 +44,12 @@ def composite(person: tuple[np.ndarray, np.ndarray], scale: int, back: np.ndarra
               place: tuple[float, float | None]) -> tuple[np.ndarray, np.ndarray]:
     """``person`` (rgb, silhouette) shrunk ``scale`` times, pasted into ``back``; and where."""
     src, silhouette = person
-    h, w = src.shape[:2]
-    sw, sh = w // scale, h // scale
-    small = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_AREA)
-    alpha = cv2.resize(silhouette, (sw, sh), interpolation=cv2.INTER_AREA)[..., None]
-    out = back.copy()
-    bh, bw = out.shape[:2]
+    sw, sh = src.shape[1] // scale, src.shape[0] // scale
+    bh, bw = back.shape[:2]
     row, col = place
     y0 = int(bh * row) - sh // 2
     x0 = int(bw / 3 - sw / 2) if col is None else int(bw * col)
-    out[y0:y0 + sh, x0:x0 + sw] = small * alpha + out[y0:y0 + sh, x0:x0 + sw] * (1 - alpha)
-    where = np.zeros((bh, bw), bool)
-    where[y0:y0 + sh, x0:x0 + sw] = alpha[..., 0] > 0.5
-    return out, where
+    return paste_shrunk(src, silhouette, scale, back, y0, x0)
 
 
 def main() -> int:

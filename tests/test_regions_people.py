@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from silverprint.regions.analysis import analysis_image
-from silverprint.regions.labelset import IGNORE, load_label, load_source_rgb, rasterize
+from silverprint.regions.labelset import IGNORE, load_label, load_source_rgb, paste_shrunk, rasterize
 from silverprint.regions.people import _skin_prior, detect_people
 
 LABELS = Path(__file__).parent / "data" / "labels"
@@ -41,16 +41,10 @@ def _pasted(person: str, scale: int, into: str) -> tuple[np.ndarray, np.ndarray,
     src, truth = _photo(person)
     back, _ = _photo(into)
     silhouette = ((truth == PERSON) | (truth == SKIN)).astype(np.float32)
-    h, w = src.shape[:2]
-    sw, sh = w // scale, h // scale
-    small = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_AREA)
-    alpha = cv2.resize(silhouette, (sw, sh), interpolation=cv2.INTER_AREA)[..., None]
-    out = back.copy()
-    bh, bw = out.shape[:2]
+    sw, sh = src.shape[1] // scale, src.shape[0] // scale
+    bh, bw = back.shape[:2]
     y0, x0 = bh * 2 // 3 - sh // 2, bw // 3
-    out[y0:y0 + sh, x0:x0 + sw] = small * alpha + out[y0:y0 + sh, x0:x0 + sw] * (1 - alpha)
-    full = np.zeros((bh, bw), bool)
-    full[y0:y0 + sh, x0:x0 + sw] = alpha[..., 0] > 0.5
+    out, full = paste_shrunk(src, silhouette, scale, back, y0, x0)
     return out, full, (x0, y0, x0 + sw, y0 + sh)
 
 
