@@ -31,6 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..fileio import atomic_path
 from .features import Features, compute_features, resize_long
 
 CLASSES = ("sky", "vegetation", "rest")  #: output order (foliage as its own class helps the sky)
@@ -128,8 +129,7 @@ def segment_features(seg: np.ndarray, x: np.ndarray) -> np.ndarray:
     flat = seg.ravel()
     n = int(flat.max()) + 1
     count = np.maximum(np.bincount(flat, minlength=n), 1).astype(np.float64)
-    idx = [FEATURE_NAMES.index(name) for name in POOLED]
-    cols = [np.bincount(flat, weights=x[..., i].ravel(), minlength=n) / count for i in idx]
+    pooled = _segment_mean(seg, x[..., [FEATURE_NAMES.index(name) for name in POOLED]])
     # Raster order: a segment's first pixel lies on its top row, its last on its bottom row.
     top = np.zeros(n)
     bottom = np.zeros(n)
@@ -137,8 +137,8 @@ def segment_features(seg: np.ndarray, x: np.ndarray) -> np.ndarray:
     top[ids] = (first // w) / max(h - 1, 1)
     ids, last = np.unique(flat[::-1], return_index=True)
     bottom[ids] = ((flat.size - 1 - last) // w) / max(h - 1, 1)
-    cols += [np.log(count / flat.size), top, bottom]
-    return np.stack([c[seg].astype(np.float32) for c in cols], axis=-1)
+    extent = np.stack([c[seg].astype(np.float32) for c in (np.log(count / flat.size), top, bottom)], axis=-1)
+    return np.concatenate([pooled, extent], axis=-1)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -248,9 +248,8 @@ class RegionModel:
                   "classes": np.array(CLASSES), **self.first.arrays("first_")}
         if self.second is not None:
             arrays.update(self.second.arrays("second_"))
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
+        with atomic_path(path, suffix=".tmp.npz") as tmp:  # np.savez adds .npz to any other name
+            np.savez(tmp, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> RegionModel:

@@ -249,6 +249,14 @@ def _tiled_segment(models: _Models, u8: np.ndarray, n: int = SMALL_TILES) -> np.
     return out
 
 
+def _chroma_distance2(ab: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distance of each (..., 2) a*b* chroma from a 2-D Gaussian's mean."""
+    diff = ab - mean
+    inv = np.linalg.inv(cov)
+    return (diff[..., 0] ** 2 * inv[0, 0] + 2 * diff[..., 0] * diff[..., 1] * inv[0, 1]
+            + diff[..., 1] ** 2 * inv[1, 1])
+
+
 def _skin_prior(rgb: np.ndarray) -> np.ndarray:
     """(h, w) bool: chroma within the generic skin range (any skin tone, most light).
 
@@ -256,9 +264,7 @@ def _skin_prior(rgb: np.ndarray) -> np.ndarray:
     near-greys (metal, concrete, sailcloth) are out whatever the covariance would allow.
     """
     lab = cv2.cvtColor(np.clip(rgb, 0, 1).astype(np.float32), cv2.COLOR_RGB2Lab)
-    d = lab[..., 1:3] - SKIN_PRIOR_MEAN
-    inv = np.linalg.inv(SKIN_PRIOR_COV)
-    d2 = d[..., 0] ** 2 * inv[0, 0] + 2 * d[..., 0] * d[..., 1] * inv[0, 1] + d[..., 1] ** 2 * inv[1, 1]
+    d2 = _chroma_distance2(lab[..., 1:3], SKIN_PRIOR_MEAN, SKIN_PRIOR_COV)
     a, b = lab[..., 1], lab[..., 2]
     return (d2 < 9.0) & (lab[..., 0] > 15) & (a >= SKIN_MIN_A) & (a * a + b * b >= SKIN_MIN_CHROMA ** 2)
 
@@ -563,11 +569,8 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
     else:  # no face: a generic skin-chroma prior (warm hues of moderate chroma)
         mean, cov = SKIN_PRIOR_MEAN, SKIN_PRIOR_COV
         l_mean, l_std = 60.0, 25.0
-    diff = ab - mean
-    inv = np.linalg.inv(cov)
-    d2 = (diff[..., 0] ** 2 * inv[0, 0] + 2 * diff[..., 0] * diff[..., 1] * inv[0, 1]
-          + diff[..., 1] ** 2 * inv[1, 1])
-    colour_like = np.exp(-0.5 * d2 / SKIN_SIGMAS ** 2)  # within a few sigma of the face chroma
+    # within a few sigma of the face chroma
+    colour_like = np.exp(-0.5 * _chroma_distance2(ab, mean, cov) / SKIN_SIGMAS ** 2)
     light_like = np.exp(-0.5 * ((light - l_mean) / (2.0 * l_std)) ** 2)
     body_skin = person * colour_like * light_like
     return np.maximum(face_mask, body_skin).astype(np.float32)
