@@ -31,19 +31,23 @@ def _photo(name: str) -> tuple[np.ndarray, np.ndarray]:
     return rgb, rasterize(label, rgb.shape[:2])
 
 
-def _pasted(person: str, scale: int, into: str) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+def _pasted(person: str, scale: int, into: str, row: float = 2 / 3, col: float | None = None
+            ) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
     """A labelled person shrunk ``scale`` times and pasted (by their label) into a landscape.
 
     Returns the composite, the pasted silhouette at the composite's size, and its box. The
     person and the landscape are real photos; only their scale relation is made up, so the
-    small-people search can be checked on people whose outline is known exactly.
+    small-people search can be checked on people whose outline is known exactly. The centre
+    is at ``row`` of the height; the left edge at ``col`` of the width, or with ``col`` None
+    on the 1/3 line (the search's tile border).
     """
     src, truth = _photo(person)
     back, _ = _photo(into)
     silhouette = ((truth == PERSON) | (truth == SKIN)).astype(np.float32)
     sw, sh = src.shape[1] // scale, src.shape[0] // scale
     bh, bw = back.shape[:2]
-    y0, x0 = bh * 2 // 3 - sh // 2, bw // 3
+    y0 = int(bh * row) - sh // 2
+    x0 = int(bw * col) if col is not None else bw // 3 - sw // 2
     out, full = paste_shrunk(src, silhouette, scale, back, y0, x0)
     return out, full, (x0, y0, x0 + sw, y0 + sh)
 
@@ -62,6 +66,31 @@ def test_a_small_person_in_a_landscape_is_found_and_outlined(person, scale):
     assert mask[silhouette].mean() > 0.8
     iou = (mask & silhouette).sum() / (mask | silhouette).sum()
     assert iou > 0.6
+
+
+@pytest.mark.parametrize("person, scale, into", [("kodim15", 8, "kodim21"), ("kodim04", 16, "kodim11")])
+def test_a_small_person_cut_by_a_tile_border_is_found(person, scale, into):
+    """Centred on the 1/3 line, a small person is half a person to each tile of the search's
+    grid; the grid shifted by half a tile sees them whole."""
+    rgb, silhouette, (x0, y0, x1, y1) = _pasted(person, scale, into, row=0.5)
+    assert x0 < rgb.shape[1] // 3 < x1
+    result = detect_people(rgb)
+    assert result.person_found and len(result.faces) == 1
+    mask = result.person > 0.5
+    assert (mask & silhouette).sum() / (mask | silhouette).sum() > 0.5
+
+
+def test_a_small_full_length_figure_is_confirmed_by_the_full_range_detector():
+    """kodim18 shrunk 12 times: a woman 60 px tall whose face is ~6 px. The short-range
+    detector never sees a face that small; the full-range one finds it again on the crops of
+    every size, which is the second look it gets (both detectors on one crop is impossible)."""
+    rgb, silhouette, (x0, y0, x1, y1) = _pasted("kodim18", 12, "kodim06", row=0.62, col=0.55)
+    result = detect_people(rgb)
+    h, w = silhouette.shape
+    assert result.person_found and len(result.faces) == 1
+    fx0, fy0, fx1, fy1 = result.faces[0].box
+    assert (fx1 - fx0) * w < 10 and x0 <= (fx0 + fx1) / 2 * w <= x1 and y0 <= (fy0 + fy1) / 2 * h <= y1
+    assert (result.person > 0.5)[silhouette].mean() > 0.5
 
 
 def test_sailors_on_a_yacht_are_found():

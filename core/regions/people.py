@@ -13,10 +13,11 @@
 - Small people (sailors on a deck, walkers in a landscape; faces of ~8-20 px at the analysis
   size, invisible to the frame-level detectors and a smudge to the frame-level segmenter): when
   no face is found and the frame shows no large figure, the segmenter runs on a 3-wide grid of
-  tiles, and the top of each person-sized blob with some skin colour is searched for a face.
-  At that scale both detectors hallucinate faces in rocks and machinery, so a small face counts
-  only with skin chroma, both detectors finding it again on a crop centred on it, and a person
-  segment under it. Cost: ~15-25 ms on photos without a large figure and no face, nothing on
+  tiles and on that grid shifted by half a tile, and the top of each person-sized blob with
+  some skin colour is searched for a face. At that scale both detectors hallucinate faces in
+  rocks and machinery, so a small face counts only with skin chroma, a second look on crops
+  centred on it (both detectors on one crop, or the detector suited to its size on crops of
+  three sizes), and a person segment under it. Cost: ~15-25 ms on photos without a large figure and no face, nothing on
   portraits (`bench/people_small.py` measures it on development people shrunk into landscapes).
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
@@ -56,10 +57,11 @@ SMALL_MIN, SMALL_MAX = 0.0003, 0.03  # person-like blob areas (fraction of frame
 LARGE_SUBJECT = 0.1  # a frame-level blob this large (a portrait, a cat, a palace) skips that search
 SMALL_MIN_SIDE = 12  # px: a thinner blob (a frame-edge sliver, a mast) holds no findable face
 SMALL_HEAD_SKIN = 0.08  # share of skin chroma in a blob's top below which it is not searched
-SMALL_CANDIDATES = 4  # at most this many blobs are searched (largest first)
+SMALL_CANDIDATES = 6  # at most this many blobs are searched (largest first)
 SMALL_FULL_CONFIDENCE = 0.6  # full-range detector on a blob's crop, and again on the face's crop
 SMALL_SHORT_CONFIDENCE = 0.5  # short-range detector's second opinion on the face's own crop
-SMALL_VERIFY_CROP = 4.0  # that crop's side, in face sizes (the face fills the detectors' input)
+SMALL_VERIFY_CROPS = (4.0, 3.0, 6.0)  # second-look crops' sides, in face sizes (see _face_again)
+SMALL_SHORT_ALONE = 16  # px: the smallest face the short-range detector alone may confirm
 SMALL_SKIN = 0.25  # share of a small face's box that must have skin chroma (not a grey machine)
 
 
@@ -227,26 +229,56 @@ def _largest_blob(segment: np.ndarray) -> float:
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / segment.size if n > 1 else 0.0
 
 
-def _tiled_segment(models: _Models, u8: np.ndarray, n: int = SMALL_TILES) -> np.ndarray:
-    """The selfie segmenter on a grid of tiles about 1/``n`` of the long side each.
+def _tiled_segments(models: _Models, u8: np.ndarray, n: int = SMALL_TILES) -> list[np.ndarray]:
+    """The selfie segmenter on a grid of tiles about 1/``n`` of the long side each, and on the
+    same grid shifted by half a tile (the inner tiles only): one (h, w) map per grid.
 
     Why: at frame scale (a 256 px input) a person a few dozen pixels tall is a smudge the
-    segmenter ignores; on a tile it is three times larger and outlined well. Not a person
-    detector on its own (it also outlines hats, parrots, binoculars): only a map of where a
-    face search is worth its cost.
+    segmenter ignores; on a tile it is three times larger and outlined well. A person cut by a
+    tile border is half a person to each tile; in the shifted grid they are whole. The grids are
+    kept apart because their union can merge a person with a neighbouring blob into something
+    larger than a small person. Not a person detector on its own (it also outlines hats,
+    parrots, binoculars): only a map of where a face search is worth its cost.
     """
     h, w = u8.shape[:2]
     size = max(h, w) / n
     # Never an empty tile (mediapipe aborts the process on a 0-pixel input).
     ys = np.linspace(0, h, min(h, max(1, round(h / size))) + 1).astype(int)
     xs = np.linspace(0, w, min(w, max(1, round(w / size))) + 1).astype(int)
-    out = np.zeros((h, w), np.float32)
-    for y0, y1 in zip(ys[:-1], ys[1:]):
-        for x0, x1 in zip(xs[:-1], xs[1:]):
-            mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
-            if mask is not None:
-                out[y0:y1, x0:x1] = mask
-    return out
+    grids = [(ys, xs)]
+    if len(ys) > 2 or len(xs) > 2:
+        shift = lambda e: (e[:-1] + e[1:]) // 2 if len(e) > 2 else e  # noqa: E731
+        grids.append((shift(ys), shift(xs)))
+    maps = []
+    for gy, gx in grids:
+        out = np.zeros((h, w), np.float32)
+        for y0, y1 in zip(gy[:-1], gy[1:]):
+            for x0, x1 in zip(gx[:-1], gx[1:]):
+                if y1 - y0 < 2 or x1 - x0 < 2:
+                    continue
+                mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
+                if mask is not None:
+                    out[y0:y1, x0:x1] = mask
+        maps.append(out)
+    return maps
+
+
+def _person_sized_blobs(maps: list[np.ndarray]) -> list[np.ndarray]:
+    """Boxes (x, y, w, h, area) of person-sized blobs in any of ``maps``, largest first, each
+    physical blob once (a box overlapping an earlier one by half is the same blob)."""
+    h, w = maps[0].shape
+    blobs = []
+    for tiled in maps:
+        _, _, stats, _ = cv2.connectedComponentsWithStats((tiled > 0.5).astype(np.uint8), connectivity=8)
+        blobs += [s for s in stats[1:] if SMALL_MIN * h * w <= s[4] <= SMALL_MAX * h * w
+                  and min(s[2], s[3]) >= SMALL_MIN_SIDE]
+    blobs.sort(key=lambda s: -s[4])
+    kept: list[np.ndarray] = []
+    as_box = lambda s: (s[0], s[1], s[0] + s[2], s[1] + s[3])  # noqa: E731
+    for s in blobs:
+        if all(_iou(as_box(s), as_box(k)) < 0.5 for k in kept):
+            kept.append(s)
+    return kept
 
 
 def _chroma_distance2(ab: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -272,7 +304,7 @@ def _skin_prior(rgb: np.ndarray) -> np.ndarray:
 def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list[Face], np.ndarray]:
     """Faces of people too small for the frame-level detectors, and the tiled person map.
 
-    Blobs of person size in `_tiled_segment` whose top shows some skin chroma are searched
+    Blobs of person size in `_tiled_segments` whose top shows some skin chroma are searched
     with both face detectors on a crop around that top (where a head would be), the largest
     `SMALL_CANDIDATES` blobs first. At this scale either detector alone finds faces in gravel,
     foliage and machinery, so a face counts only when its box has skin chroma, both detectors
@@ -280,11 +312,9 @@ def _small_faces(models: _Models, u8: np.ndarray, rgb: np.ndarray) -> tuple[list
     (`_on_own_segment`).
     """
     h, w = u8.shape[:2]
-    tiled = _tiled_segment(models, u8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats((tiled > 0.5).astype(np.uint8), connectivity=8)
-    blobs = [s for s in stats[1:] if SMALL_MIN * h * w <= s[4] <= SMALL_MAX * h * w
-             and min(s[2], s[3]) >= SMALL_MIN_SIDE]
-    blobs.sort(key=lambda s: -s[4])
+    maps = _tiled_segments(models, u8)
+    tiled = np.maximum.reduce(maps)
+    blobs = _person_sized_blobs(maps)
     found: list[Face] = []
     searched = 0
     for x, y, bw, bh, _ in blobs:
@@ -336,18 +366,35 @@ def _on_own_segment(models: _Models, u8: np.ndarray, tiled: np.ndarray, face: Fa
 
 
 def _face_again(models: _Models, u8: np.ndarray, face: Face) -> bool:
-    """Both detectors find ``face`` on a crop `SMALL_VERIFY_CROP` times its size, centred on it."""
+    """A second look at ``face`` on crops centred on it, `SMALL_VERIFY_CROPS` times its size:
+    both detectors find it on one crop, or one detector finds it on every crop.
+
+    Why both ways: the short-range model confirms faces of ~20 px and more, but not a blurred
+    face of 5 px blown up to its input; the full-range one the reverse (so the short-range
+    model alone counts only from `SMALL_SHORT_ALONE` px). A hallucination (a face
+    in gravel or machinery) survives neither: it does not hold up for both models at one
+    scale, nor for one model at three scales.
+    """
     h, w = u8.shape[:2]
     fx0, fy0, fx1, fy1 = _pixel_box(face.box, h, w)
-    side = int(SMALL_VERIFY_CROP * max(fx1 - fx0, fy1 - fy0))
-    x0 = int(max(0, min(w - side, (fx0 + fx1 - side) / 2)))
-    y0 = int(max(0, min(h - side, (fy0 + fy1 - side) / 2)))
-    crop = np.ascontiguousarray(u8[y0:y0 + side, x0:x0 + side])
-    for detector, floor in ((models.face_short, SMALL_SHORT_CONFIDENCE), (models.face_full, SMALL_FULL_CONFIDENCE)):
-        if not any(f.score >= floor and _iou(f.box, face.box) >= 0.2
-                   for f in _faces_in(detector, crop, x0, y0, (h, w))):
+    size = max(fx1 - fx0, fy1 - fy0)
+    detectors = ((models.face_short, SMALL_SHORT_CONFIDENCE), (models.face_full, SMALL_FULL_CONFIDENCE))
+    # The short-range model alone vouches only for a face within its design range: it sees
+    # faces in blurred blobs of a few pixels blown up to its input (a rider's shoulder, 8 px).
+    every = [size >= SMALL_SHORT_ALONE, True]
+    for mult in SMALL_VERIFY_CROPS:
+        side = max(8, int(mult * size))
+        x0 = int(max(0, min(w - side, (fx0 + fx1 - side) / 2)))
+        y0 = int(max(0, min(h - side, (fy0 + fy1 - side) / 2)))
+        crop = np.ascontiguousarray(u8[y0:y0 + side, x0:x0 + side])
+        seen = [any(f.score >= floor and _iou(f.box, face.box) >= 0.2
+                    for f in _faces_in(detector, crop, x0, y0, (h, w))) for detector, floor in detectors]
+        if all(seen):
+            return True
+        every = [e and s for e, s in zip(every, seen)]
+        if not any(every):
             return False
-    return True
+    return any(every)
 
 
 def _pixel_box(box: tuple, h: int, w: int) -> tuple[int, int, int, int]:
