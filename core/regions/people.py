@@ -8,8 +8,10 @@
   where the segmenter separates a person from the raft or sofa they sit on far better than at
   frame scale (overlapping crops vote); where the frame-level mask still sees people no found
   face explains, small faces are searched again on finer tiles. Trusted segments are further
-  limited to an anthropometric box around each face (a body spans ~8 head heights down and ~4 to
-  each side).
+  limited to an anthropometric box around each face (a standing body reaches ~10 face-box
+  heights below the face and ~4 to each side). In a portrait or a couple (up to two faces) the
+  pose model runs too; when its nose lies in a found face, its person mask joins the
+  segmenter's (it keeps the hair, hands and hems the selfie segmenter drops).
 - Small people (sailors on a deck, walkers in a landscape; faces of ~8-20 px at the analysis
   size, invisible to the frame-level detectors and a smudge to the frame-level segmenter): when
   no face is found and the frame shows no large figure, the segmenter runs on a 3-wide grid of
@@ -50,6 +52,8 @@ FACE_SEGMENT_COVER = 0.5
 LEFTOVER_MIN = 0.01  # unexplained person mask (fraction of frame) that triggers a finer face search
 LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
 LEFTOVER_TILE_MIN = 0.05  # a tile is searched when this share of it is unexplained person mask
+TRUST_DOWN = 10.0  # face sizes below a face a trusted body may reach (a standing figure's feet)
+POSE_MAX_FACES = 2  # more faces: a group, which the one-person pose model cannot outline
 MAX_CROPS = 8  # people re-segmented on their own crop (each ~5 ms)
 CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented
 SMALL_TILES = 3  # small-people search: the segmenter on tiles of 1/3 of the long side
@@ -194,17 +198,24 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
             if more:
                 faces = faces + more
                 segment = _segment_per_person(models, u8, frame_segment, faces)
-        # The pose model (the slowest, ~30 ms) is needed only to vouch for a person the segmenter
-        # sees but whose face is not visible (a back, a profile far away), and only for a figure
-        # of some size: at its 256 px input a smaller one is too small for BlazePose.
-        pose = models.quietly("pose", u8) if someone and not faces and largest >= SMALL_MAX else None
+        # The pose model (the slowest, ~20-30 ms) vouches for a person the segmenter sees but
+        # whose face is not visible (a back, a profile far away), and outlines one person of a
+        # portrait or a couple where the selfie segmenter misses a limb, a hem or the hair. Only
+        # for a figure of some size (at its 256 px input a smaller one is too small for
+        # BlazePose) and not in a group (it follows one person).
+        run_pose = someone and largest >= SMALL_MAX and len(faces) <= POSE_MAX_FACES
+        pose = models.quietly("pose", u8) if run_pose else None
         ovals = _face_ovals(models, u8) if faces else []
     pose_points = []
     pose_mask = None
     if pose is not None and pose.pose_landmarks is not None:
-        pose_points = [(lm.x, lm.y) for lm in pose.pose_landmarks.landmark
+        marks = pose.pose_landmarks.landmark
+        pose_points = [(lm.x, lm.y) for lm in marks
                        if lm.visibility >= POSE_VISIBILITY and 0 <= lm.x <= 1 and 0 <= lm.y <= 1]
-        if len(pose_points) >= 4 and pose.segmentation_mask is not None:
+        # With faces found, the pose must be one of theirs (its nose in a face box): a pose on a
+        # statue or a mannequin next to a person is not vouched for by that person's face.
+        own = not faces or any(_near_face(marks[0].x, marks[0].y, f) for f in faces)
+        if len(pose_points) >= 4 and pose.segmentation_mask is not None and own:
             pose_mask = pose.segmentation_mask.astype(np.float32)
         else:
             pose_points = []
@@ -221,6 +232,13 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
     skin = _skin(rgb, person, face_mask, faces)
     return PeopleResult(person.astype(np.float32), np.minimum(skin, person).astype(np.float32),
                         faces, pose_found)
+
+
+def _near_face(x: float, y: float, face: Face, grow: float = 0.5) -> bool:
+    """(x, y) (frame fractions) lies in ``face``'s box grown by ``grow`` of its size each side."""
+    x0, y0, x1, y1 = face.box
+    gx, gy = grow * (x1 - x0), grow * (y1 - y0)
+    return x0 - gx <= x <= x1 + gx and y0 - gy <= y <= y1 + gy
 
 
 def _largest_blob(segment: np.ndarray) -> float:
@@ -524,14 +542,14 @@ def _iou(a: tuple, b: tuple) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _body_box(face: Face, h: int, w: int) -> tuple[int, int, int, int]:
+def _body_box(face: Face, h: int, w: int, down: float = 8.0) -> tuple[int, int, int, int]:
     """Pixels a body attached to this face can plausibly occupy (head heights: ~8 tall)."""
     x0, y0, x1, y1 = face.box
     fw, fh = (x1 - x0) * w, (y1 - y0) * h
     cx = (x0 + x1) / 2 * w
     size = max(fw, fh)
     return (int(max(0, cx - 4.0 * size)), int(max(0, y0 * h - 1.2 * size)),
-            int(min(w, cx + 4.0 * size)), int(min(h, y1 * h + 8.0 * size)))
+            int(min(w, cx + 4.0 * size)), int(min(h, y1 * h + down * size)))
 
 
 def _trusted_segments(segment: np.ndarray, faces: list[Face], points: list[tuple[float, float]],
@@ -551,7 +569,7 @@ def _trusted_segments(segment: np.ndarray, faces: list[Face], points: list[tuple
             keep[counts >= 0.2 * ids.size] = True
     allowed = np.zeros((h, w), bool)
     for face in faces:
-        bx0, by0, bx1, by1 = _body_box(face, h, w)
+        bx0, by0, bx1, by1 = _body_box(face, h, w, TRUST_DOWN)
         allowed[by0:by1, bx0:bx1] = True
     if points:
         pts = np.array(points) * [w, h]
