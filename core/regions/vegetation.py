@@ -8,6 +8,13 @@ deciding. Smooth green surfaces (a painted door, defocused backgrounds) get part
 Haze and dull light desaturate leaves but keep their chromaticity green; a second, looser pass
 admits such pale textured green only where it continues foliage the strict pass is sure of
 (hysteresis), and shadow is judged by chromaticity (normalised rgb), which shading leaves intact.
+
+What these cues cannot see (diagnosed on the held-out photos, nothing tuned on them): distant
+forest under aerial perspective. kodim09's wooded shore (2 % of the frame) is dark (L* ~29) and,
+as shot, blue-cyan (HSV hue 194-214 degrees, median texture 1.4): no colour test that admits it
+would keep water and sky out, so it scores 0; in kodim24 the rules find 41 % of the labelled
+foliage, missing the hazy blue-green slope (hue up to ~170 degrees) and the pale sunlit birch.
+Such forest needs context (a dark textured band between sky and water or mountain), not colour.
 """
 from __future__ import annotations
 
