@@ -54,6 +54,8 @@ LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
 LEFTOVER_TILE_MIN = 0.05  # a tile is searched when this share of it is unexplained person mask
 TRUST_DOWN = 10.0  # face sizes below a face a trusted body may reach (a standing figure's feet)
 POSE_MAX_FACES = 2  # more faces: a group, which the one-person pose model cannot outline
+CROP_RAMP = 0.2  # share of a crop's size over which its say fades to nothing at a cut border
+FRAME_VOTE = 0.1  # weight of the frame-level verdict among the crops' (a crop has 1)
 MAX_CROPS = 8  # people re-segmented on their own crop (each ~5 ms)
 CROP_WHOLE_FRAME = 0.8  # a body box this large (fraction of the frame) is not re-segmented
 SMALL_TILES = 3  # small-people search: the segmenter on tiles of 1/3 of the long side
@@ -474,9 +476,11 @@ def _segment_per_person(models: _Models, u8: np.ndarray, segment: np.ndarray,
     Why: at frame scale the segmenter (a 256 px input) merges small people with what they sit on
     or hold (a raft, a bench, a sofa); on a crop centred on one person it separates the person
     from such objects far better. Inside the crops their verdict replaces the frame-level one
-    (the mean over overlapping crops: one crop that merges a person with the raft below is
-    outvoted by its neighbours); outside, the frame-level mask stays. A crop that is
-    nearly the whole frame (a portrait) is not re-run.
+    (a weighted mean over overlapping crops, the frame-level verdict among them at
+    `FRAME_VOTE`: one crop that merges a person with the raft below is outvoted by its
+    neighbours, and a crop has no say where its own border cuts a neighbour in half, see
+    `_crop_weight`); outside, the frame-level mask stays. A crop that is nearly the whole
+    frame (a portrait) is not re-run.
     """
     h, w = segment.shape
     out = segment.copy()
@@ -489,11 +493,30 @@ def _segment_per_person(models: _Models, u8: np.ndarray, segment: np.ndarray,
         mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
         if mask is None:
             continue
-        crops[y0:y1, x0:x1] += mask.astype(np.float32)
-        votes[y0:y1, x0:x1] += 1
+        weight = _crop_weight((x0, y0, x1, y1), h, w)
+        crops[y0:y1, x0:x1] += weight * mask.astype(np.float32)
+        votes[y0:y1, x0:x1] += weight
     inside = votes > 0
-    out[inside] = crops[inside] / votes[inside]
+    out[inside] = (crops[inside] + FRAME_VOTE * segment[inside]) / (votes[inside] + FRAME_VOTE)
     return out
+
+
+def _crop_weight(box: tuple[int, int, int, int], h: int, w: int) -> np.ndarray:
+    """A crop's say over its pixels: none at a border that cuts the frame, full from
+    `CROP_RAMP` of its size inwards (a border on the frame's own edge cuts nobody).
+
+    Why: a person cut by a crop's border is half a person to the segmenter, which often drops
+    them; their own crop, centred on them, sees them whole.
+    """
+    x0, y0, x1, y1 = box
+    far = np.float32(1e9)
+    xs = np.arange(x1 - x0, dtype=np.float32) + 0.5
+    ys = np.arange(y1 - y0, dtype=np.float32) + 0.5
+    dx = np.minimum(xs if x0 > 0 else far, (x1 - x0) - xs if x1 < w else far)
+    dy = np.minimum(ys if y0 > 0 else far, (y1 - y0) - ys if y1 < h else far)
+    wx = np.clip(dx / (CROP_RAMP * (x1 - x0)), 0.0, 1.0)
+    wy = np.clip(dy / (CROP_RAMP * (y1 - y0)), 0.0, 1.0)
+    return (wy[:, None] * wx[None, :] + 1e-3).astype(np.float32)
 
 
 def _confirmed(faces: list[Face], segment: np.ndarray, cover: float = FACE_SEGMENT_COVER) -> list[Face]:
