@@ -11,7 +11,9 @@
   limited to an anthropometric box around each face (a standing body reaches ~10 face-box
   heights below the face and ~4 to each side). In a portrait or a couple (up to two faces) the
   pose model runs too; when its nose lies in a found face, its person mask joins the
-  segmenter's (it keeps the hair, hands and hems the selfie segmenter drops).
+  segmenter's (it keeps the hair, hands and hems the selfie segmenter drops), and with a single
+  person, what it firmly calls background away from the head (a held helmet or bag, which the
+  foreground-minded segmenter takes for the person) is dropped.
 - Small people (sailors on a deck, walkers in a landscape; faces of ~8-20 px at the analysis
   size, invisible to the frame-level detectors and a smudge to the frame-level segmenter): when
   no face is found and the frame shows no large figure, the segmenter runs on a 3-wide grid of
@@ -53,6 +55,7 @@ LEFTOVER_MIN = 0.01  # unexplained person mask (fraction of frame) that triggers
 LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
 LEFTOVER_TILE_MIN = 0.05  # a tile is searched when this share of it is unexplained person mask
 TRUST_DOWN = 10.0  # face sizes below a face a trusted body may reach (a standing figure's feet)
+HELD_OBJECT_FACES = 2.0  # face sizes from a face centre within which the pose model may not drop person
 POSE_MAX_FACES = 2  # more faces: a group, which the one-person pose model cannot outline
 CROP_RAMP = 0.2  # share of a crop's size over which its say fades to nothing at a cut border
 FRAME_VOTE = 0.1  # weight of the frame-level verdict among the crops' (a crop has 1)
@@ -228,12 +231,42 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
 
     person = _trusted_segments(segment, faces, pose_points, (h, w))
     if pose_mask is not None:
+        if len(faces) == 1:  # with two people, the other one is background to the pose model
+            person = _without_held_objects(person, pose_mask, faces)
         person = np.maximum(person, pose_mask)
     face_mask = _face_mask(faces, ovals, (h, w))
     person = np.maximum(person, face_mask)
     skin = _skin(rgb, person, face_mask, faces)
     return PeopleResult(person.astype(np.float32), np.minimum(skin, person).astype(np.float32),
                         faces, pose_found)
+
+
+def _without_held_objects(person: np.ndarray, pose_mask: np.ndarray, faces: list[Face]) -> np.ndarray:
+    """``person`` without the parts the pose model firmly calls background, away from the head.
+
+    Why: the selfie segmenter is a foreground model, so a helmet or a bag held against the body
+    is person to it; BlazePose segments in a crop aligned to the skeleton and leaves it out.
+    Near the head the pose mask is the one that errs (it drops hair), so a disputed blob is
+    dropped only when most of it lies over `HELD_OBJECT_FACES` face sizes from every face
+    centre (whole blobs, so no straight cut runs through an object).
+    """
+    h, w = person.shape
+    dispute = ((person > 0.5) & (pose_mask < 0.1)).astype(np.uint8)
+    n, labels = cv2.connectedComponents(dispute, connectivity=8)
+    if n <= 1:
+        return person
+    yy, xx = np.mgrid[0:h, 0:w]
+    near = np.zeros((h, w), bool)
+    for face in faces:
+        x0, y0, x1, y1 = _pixel_box(face.box, h, w)
+        radius = HELD_OBJECT_FACES * max(x1 - x0, y1 - y0)
+        near |= (xx - (x0 + x1) / 2) ** 2 + (yy - (y0 + y1) / 2) ** 2 <= radius ** 2
+    total = np.bincount(labels.ravel(), minlength=n)
+    close = np.bincount(labels[near], minlength=n)
+    held = (close < 0.5 * total)
+    held[0] = False
+    drop = held[labels]
+    return np.where(drop, np.minimum(person, pose_mask), person).astype(np.float32)
 
 
 def _near_face(x: float, y: float, face: Face, grow: float = 0.5) -> bool:
@@ -509,11 +542,11 @@ def _crop_weight(box: tuple[int, int, int, int], h: int, w: int) -> np.ndarray:
     them; their own crop, centred on them, sees them whole.
     """
     x0, y0, x1, y1 = box
-    far = np.float32(1e9)
     xs = np.arange(x1 - x0, dtype=np.float32) + 0.5
     ys = np.arange(y1 - y0, dtype=np.float32) + 0.5
-    dx = np.minimum(xs if x0 > 0 else far, (x1 - x0) - xs if x1 < w else far)
-    dy = np.minimum(ys if y0 > 0 else far, (y1 - y0) - ys if y1 < h else far)
+    far_x, far_y = np.full_like(xs, 1e9), np.full_like(ys, 1e9)
+    dx = np.minimum(xs if x0 > 0 else far_x, (x1 - x0) - xs if x1 < w else far_x)
+    dy = np.minimum(ys if y0 > 0 else far_y, (y1 - y0) - ys if y1 < h else far_y)
     wx = np.clip(dx / (CROP_RAMP * (x1 - x0)), 0.0, 1.0)
     wy = np.clip(dy / (CROP_RAMP * (y1 - y0)), 0.0, 1.0)
     return (wy[:, None] * wx[None, :] + 1e-3).astype(np.float32)
