@@ -65,7 +65,7 @@ def everything_on():
                        "global.magenta_hue": 12}.items():
         p.set(key, value)
     p.set("global.curve", [min(1.0, (i / (CURVE_KNOTS - 1)) ** 0.85 * 1.02) for i in range(CURVE_KNOTS)])
-    p.local = [dict(default_local("graduated"), exposure=-0.7, contrast=15),
+    p.local = [dict(default_local("graduated"), exposure=-0.7, contrast=15, color_range=35, pick_x=0.6, pick_y=0.2),
                dict(default_local("radial"), exposure=0.4, structure=20),
                dict(default_local("point"), x=0.3, y=0.3, radius=0.3, similarity=40, exposure=-0.5, blue=-40)]
     return p

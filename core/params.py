@@ -8,7 +8,9 @@ Layout of a parameter set (`Params`):
   soft masks sum to 1, so each pixel is a mix of the region renderings.
 - ``global_``: the base channel mix, a global tone curve, grain, vignette and split toning.
 - ``local``: geometric local adjustments (graduated filter, radial filter, control point), each with
-  its geometry and its own region sliders, applied on top of the semantic blend.
+  its geometry and its own region sliders, applied on top of the semantic blend. A graduated or
+  radial filter may carry a colour range (``color_range`` picked at ``pick_x``, ``pick_y``): the
+  effect then only reaches colours close to the picked one.
 
 Slider semantics (photographer's units; -100..100 where Lightroom / Silver Efex use it):
 - hue bands ``red .. magenta``: brighten (+) or darken (-) pixels of that hue, scaled by their
@@ -113,6 +115,18 @@ GLOBAL_SLIDER_SPECS: dict[str, Slider] = {
        for b in HUE_BANDS},
 }
 
+def _colour_range(x: float, y: float) -> dict[str, Slider]:
+    """A colour range for a graduated or radial filter (Lightroom's colour range mask, darktable's
+    parametric mask on a drawn shape): limits the effect to colours close to one picked in the
+    photo, e.g. only the blue sky under a graduated filter, not the mountain that reaches into it."""
+    return {
+        "color_range": Slider("color_range", 0, 100, 0,
+                              "0: every colour; higher: only colours close to the picked one"),
+        "pick_x": Slider("pick_x", 0, 1, x, "where the colour range's colour is picked, fraction of width"),
+        "pick_y": Slider("pick_y", 0, 1, y, "where the colour range's colour is picked, fraction of height"),
+    }
+
+
 LOCAL_KINDS: dict[str, dict[str, Slider]] = {
     # Graduated filter: the effect is full on the side the angle points away from (angle 0 = from
     # the top edge down), fading to none across a band of width `feather` centred on (x, y).
@@ -121,6 +135,7 @@ LOCAL_KINDS: dict[str, dict[str, Slider]] = {
         "y": Slider("y", 0, 1, 0.35, "centre of the transition, fraction of height"),
         "angle": Slider("angle", -180, 180, 0, "degrees; 0 darkens from the top edge"),
         "feather": Slider("feather", 0.001, 1, 0.3, "width of the transition, fraction of height"),
+        **_colour_range(0.5, 0.1),
     },
     # Radial filter: an ellipse; inside (or outside with invert=1) gets the effect.
     "radial": {
@@ -131,6 +146,7 @@ LOCAL_KINDS: dict[str, dict[str, Slider]] = {
         "angle": Slider("angle", -180, 180, 0, "rotation in degrees"),
         "feather": Slider("feather", 0.001, 1, 0.5, "softness of the edge, fraction of the radius"),
         "invert": Slider("invert", 0, 1, 0, "1: the effect is outside the ellipse (burn the edges)"),
+        **_colour_range(0.5, 0.5),
     },
     # Control point (Silver Efex style): a disc around (x, y), limited to colours similar to the
     # colour under the point.

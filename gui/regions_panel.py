@@ -20,8 +20,8 @@ TONE = ("exposure", "contrast", "highlights", "shadows", "whites", "blacks")
 DETAIL = ("structure",)
 #: Geometry sliders shown per local kind (a point's x / y are set by clicking the photo).
 GEOMETRY = {"point": ("radius", "similarity"),
-            "graduated": ("x", "y", "angle", "feather"),
-            "radial": ("x", "y", "width", "height", "angle", "feather", "invert")}
+            "graduated": ("x", "y", "angle", "feather", "color_range", "pick_x", "pick_y"),
+            "radial": ("x", "y", "width", "height", "angle", "feather", "invert", "color_range", "pick_x", "pick_y")}
 LOCAL_LABELS = {"point": ("●", "Point"), "graduated": ("▤", "Graduated"), "radial": ("◯", "Radial")}
 GLOBAL_SECTIONS = {
     "Base mix": ("mix_red", "mix_green", "mix_blue", "filter_balance"),

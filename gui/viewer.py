@@ -245,6 +245,14 @@ class ImageViewer(QWidget):
                 painter.setPen(QPen(colour, 1.0, Qt.PenStyle.DashLine))
                 painter.drawEllipse(QPointF(0, 0), a * inner, b * inner)
                 painter.restore()
+            if selected and kind != "point" and item.get("color_range", 0) > 0:
+                # where the colour range's colour is picked: a small eyedropper cross
+                pick = QPointF(rect.x() + item.get("pick_x", 0.5) * rect.width(),
+                               rect.y() + item.get("pick_y", 0.5) * rect.height())
+                for pen in (QPen(QColor(0, 0, 0, 160), 3.5), QPen(colour, 1.5)):
+                    painter.setPen(pen)
+                    painter.drawLine(pick - QPointF(6, 0), pick + QPointF(6, 0))
+                    painter.drawLine(pick - QPointF(0, 6), pick + QPointF(0, 6))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(QColor(0, 0, 0, 160), 4))
             painter.drawEllipse(centre, 7, 7)

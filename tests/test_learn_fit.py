@@ -52,3 +52,46 @@ def test_the_fit_moves_band_centres_toward_the_edits(monkeypatch):
     held = _fit(data)
     assert held.params.global_["red_hue"] == held.params.global_["blue_hue"] == 0.0
     assert moved.psnr > held.psnr + 1.0, (moved.psnr, held.psnr)
+
+
+SKIES = ("kodim21", "kodim22")  # a lighthouse under blue sky, a red barn under a grey-blue one
+
+
+def _burned_pairs(burn: dict) -> list[fit.FitData]:
+    truth = Params()
+    truth.local = [burn]
+    out = []
+    for name in SKIES:
+        rgb = photo(name, 160).astype(np.float32) / 255
+        masks = np.zeros((len(SEMANTIC_REGIONS), 8, 8), np.float32)
+        masks[-1] = 1.0
+        edit = render(torch.from_numpy(rgb).permute(2, 0, 1)[None], torch.from_numpy(masks)[None], None,
+                      params_to_tensors(truth))[0, 0].numpy()
+        out.append(fit.fit_data(name, rgb, np.round(edit * 255) / 255, masks, np.zeros(4, np.float32),
+                                samples=6000))
+    return out
+
+
+def test_the_fit_learns_a_colour_range_burn(monkeypatch):
+    """Edits whose sky was burnt through a colour range (the ground reaching into the filter left
+    alone): the template's colour-range filter reproduces them; the same filter without its colour
+    range (a range at 0 stays at 0: its gradient there is flat) cannot do as well."""
+    from silverprint.params import default_local
+
+    burn = dict(default_local("radial"), x=0.5, y=0.1, width=1.3, height=0.6, feather=0.5,
+                color_range=40, pick_x=0.5, pick_y=0.08, exposure=-1.2)
+    data = _burned_pairs(burn)
+
+    def run() -> fit.FitResult:
+        with fit.single_thread():
+            return fit.fit_shared(data, Params(), regional=False, steps=30, local_steps=80, polish=False)
+
+    ranged = run()
+    kept = [item for item in ranged.params.local if item.get("color_range", 0) > 5]
+    assert kept and min(item["exposure"] for item in kept) < -0.4, ranged.params.local
+    assert any(20 <= item["color_range"] <= 60 for item in kept), kept  # the edits' 40, roughly
+    plain = [dict(t, color_range=0.0) if "color_range" in t else t for t in fit.LOCAL_TEMPLATE]
+    monkeypatch.setattr(fit, "LOCAL_TEMPLATE", tuple(plain))
+    without = run()
+    assert all(item.get("color_range", 0) == 0 for item in without.params.local)
+    assert ranged.psnr > without.psnr + 3.0, (ranged.psnr, without.psnr)

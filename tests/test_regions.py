@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from silverprint.cli import main as cli_main
-from silverprint.errors import ShapeError, UnknownSliderError
+from silverprint.errors import ShapeError
 from silverprint.params import SEMANTIC_REGIONS
-from silverprint.regions import ANALYSIS_SIZE, compute_regions, guided_filter, local_masks
+from silverprint.regions import ANALYSIS_SIZE, compute_regions, guided_filter
 from silverprint.regions.analysis import refine
 from silverprint.regions.labelset import IGNORE, load_label, load_labels, load_source_rgb, rasterize
 
@@ -310,131 +310,6 @@ def test_degenerate_images_still_give_a_partition(image):
 def test_compute_regions_rejects_non_images():
     with pytest.raises(ShapeError):
         compute_regions(np.zeros((10, 10), np.float32))
-
-
-# ------------------------------------------------------------------------------------ local masks
-
-
-def test_graduated_filter_geometry():
-    rgb = np.zeros((100, 150, 3), np.float32)
-    (top_down,) = local_masks([{"kind": "graduated", "x": 0.5, "y": 0.5, "angle": 0, "feather": 0.2}], rgb)
-    assert top_down.shape == (100, 150) and top_down.dtype == np.float32
-    assert top_down[:35].min() == pytest.approx(1.0) and top_down[65:].max() == pytest.approx(0.0)
-    assert top_down[49:51].mean() == pytest.approx(0.5, abs=0.05)
-    assert np.all(np.diff(top_down[:, 0]) <= 0)  # monotone fade
-    (bottom_up,) = local_masks([{"kind": "graduated", "x": 0.5, "y": 0.5, "angle": 180, "feather": 0.2}], rgb)
-    np.testing.assert_allclose(bottom_up, top_down[::-1], atol=1e-5)
-    (side,) = local_masks([{"kind": "graduated", "x": 0.5, "y": 0.5, "angle": 90, "feather": 0.1}], rgb)
-    assert side[:, -10:].min() == pytest.approx(1.0) and side[:, :10].max() == pytest.approx(0.0)
-
-
-def test_radial_filter_and_invert():
-    rgb = np.zeros((120, 120, 3), np.float32)
-    geo = {"kind": "radial", "x": 0.5, "y": 0.5, "width": 0.5, "height": 0.25, "angle": 0, "feather": 0.3}
-    inside, outside = local_masks([dict(geo, invert=0), dict(geo, invert=1)], rgb)
-    assert inside[60, 60] == pytest.approx(1.0) and inside[5, 5] == 0.0
-    assert inside[60, 35] > 0.5 and inside[35, 60] < 0.01  # wide, not tall
-    np.testing.assert_allclose(outside, 1 - inside, atol=1e-6)
-    (turned,) = local_masks([dict(geo, angle=90, invert=0)], rgb)
-    assert turned[35, 60] > 0.5 and turned[60, 35] < 0.01  # now tall, not wide
-
-
-def test_control_point_selects_similar_colours_near_it():
-    rgb = np.zeros((80, 80, 3), np.float32)
-    rgb[:, :40] = (0.8, 0.2, 0.1)   # red half (the point sits here)
-    rgb[:, 40:] = (0.1, 0.3, 0.8)   # blue half
-    item = {"kind": "point", "x": 0.3, "y": 0.5, "radius": 0.5, "similarity": 50}
-    (mask,) = local_masks([item], rgb)
-    assert mask[40, 24] > 0.95               # under the point
-    assert mask[40, 36] > 0.5                # same colour, inside the radius
-    assert mask[40, 44] < 0.01               # other colour, equally close
-    assert mask[0, 0] < mask[40, 30]         # falls off with distance
-    (loose,) = local_masks([dict(item, similarity=0)], rgb)
-    (tight,) = local_masks([dict(item, similarity=100)], rgb)
-    assert loose[40, 44] > tight[40, 44]
-
-
-def test_unknown_local_kind_is_a_clear_error():
-    with pytest.raises(UnknownSliderError, match="unknown local adjustment kind"):
-        local_masks([{"kind": "lasso"}], np.zeros((4, 4, 3), np.float32))
-
-
-LOCALS = [
-    {"kind": "graduated", "x": 0.4, "y": 0.45, "angle": 25, "feather": 0.3},
-    {"kind": "radial", "x": 0.55, "y": 0.5, "width": 0.6, "height": 0.4, "angle": -30,
-     "feather": 0.4, "invert": 0.3},
-    {"kind": "point", "x": 0.5, "y": 0.5, "radius": 0.4, "similarity": 30},
-]
-
-
-def _renderer_masks(locals_: list[dict], rgb_t, h: int, w: int):
-    """The renderer's own masks (`render.spatial`) of ``locals_`` on a (1, 3, h, w) tensor."""
-    import torch
-
-    from silverprint.render import spatial
-    from silverprint.render.tensors import GEOMETRY_NAMES
-
-    out = []
-    for item in locals_:
-        geometry = torch.stack([torch.as_tensor(item[n], dtype=torch.float64)
-                                for n in GEOMETRY_NAMES[item["kind"]]])
-        if item["kind"] == "point":
-            reference = spatial.point_reference(geometry, rgb_t)
-            out.append(spatial.point_mask(geometry, rgb_t, reference, h, w, 0, h)[0])
-        else:
-            out.append(getattr(spatial, f"{item['kind']}_mask")(geometry, h, w, 0, h))
-    return out
-
-
-def test_numpy_local_masks_equal_the_renderers():
-    """The masks the GUI shows (numpy) are the masks the renderer applies (`render.spatial`)."""
-    torch = pytest.importorskip("torch")
-    from silverprint.regions.local import point_colour, point_mask
-
-    rng = np.random.default_rng(3)
-    rgb = rng.random((24, 36, 3)).astype(np.float32)
-    ref = local_masks(LOCALS, rgb)
-    tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).double()
-    theirs = _renderer_masks(LOCALS, tensor, 24, 36)
-    for mask, other in zip(ref[:2], theirs[:2]):
-        np.testing.assert_allclose(other.numpy(), mask, atol=1e-5)
-    # Control point: same disc and colour weight given the same reference colour (the two sample
-    # it from differently pre-averaged images: a box window here, the render's block mean there).
-    item = LOCALS[2]
-    reference = _renderer_point_reference(item, tensor)
-    ours = point_mask(rgb, item["x"], item["y"], item["radius"], item["similarity"], reference=reference)
-    np.testing.assert_allclose(theirs[2].numpy(), ours, atol=1e-5)
-    assert point_colour(rgb, item["x"], item["y"]).shape == (3,)
-
-
-def _renderer_point_reference(item: dict, rgb_t) -> np.ndarray:
-    import torch
-
-    from silverprint.render import spatial
-    from silverprint.render.tensors import GEOMETRY_NAMES
-
-    geometry = torch.tensor([float(item[n]) for n in GEOMETRY_NAMES["point"]], dtype=torch.float64)
-    return spatial.point_reference(geometry, rgb_t)[0].numpy().astype(np.float32)
-
-
-@pytest.mark.grad
-def test_renderer_local_masks_are_differentiable_in_geometry():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(4)
-    rgb = torch.from_numpy(rng.random((1, 3, 10, 12))).double()
-    names = {"graduated": ("y", "angle", "feather"), "radial": ("x", "width", "feather"),
-             "point": ("x", "radius", "similarity")}
-    for item in LOCALS:
-        free = names[item["kind"]]
-        start = torch.tensor([float(item[n]) for n in free], dtype=torch.float64, requires_grad=True)
-
-        def f(values, item=item, free=free):
-            geo = dict(item, **{n: values[i] for i, n in enumerate(free)})
-            return _renderer_masks([geo], rgb, 10, 12)[0]
-
-        assert torch.autograd.gradcheck(f, (start,), eps=1e-6, atol=1e-4, fast_mode=True)
-        f(start).sum().backward()
-        assert torch.all(start.grad.abs() > 0), item["kind"]
 
 
 # ---------------------------------------------------------------------------------- labels, CLI

@@ -82,7 +82,7 @@ def everything_on() -> Params:
         p.set(key, value)
     p.global_["curve"] = [min(1.0, (i / (CURVE_KNOTS - 1)) ** 0.85 * 1.02) for i in range(CURVE_KNOTS)]
     grad = default_local("graduated")
-    grad.update(exposure=-0.7, contrast=15)
+    grad.update(exposure=-0.7, contrast=15, color_range=35, pick_x=0.6, pick_y=0.2)
     radial = default_local("radial")
     radial.update(exposure=0.4, invert=0.0, x=0.45, y=0.55, structure=20)
     point = default_local("point")

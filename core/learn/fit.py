@@ -9,7 +9,7 @@ Two uses of one optimiser:
   preview-size copy of every pair; per-region sliders are a shared value plus per-region deltas
   with an L2 pull toward the shared value, so that regions only differ where the edits show it.
   A fixed template of local adjustments (a graduated filter from the top, a radial filter, a
-  control point) is fitted too; adjustments that end up with no visible effect are dropped.
+  radial filter with a colour range over the top) is fitted too; adjustments that end up with no visible effect are dropped.
 - `fit_pair`: the same for one pair, starting from the shared fit, with a pull toward it: the
   per-pair residual from the style says what the content-adaptive decoder has to explain.
 """
@@ -36,7 +36,7 @@ TONE_STEPS = 150
 POLISH_ITERATIONS = 150
 LOCAL_STEPS = 160
 #: Bumped whenever what a per-pair fit stores changes (invalidates the index's cache).
-FIT_VERSION = 6
+FIT_VERSION = 7
 MIX_NAMES = ("mix_red", "mix_green", "mix_blue")
 #: Global sliders fitted with the mix: the channel weights, where in the tonal range the colour
 #: filter acts, and where on the hue circle its bands sit (the edit's filter may have been made
@@ -44,12 +44,16 @@ MIX_NAMES = ("mix_red", "mix_green", "mix_blue")
 GLOBAL_FIT_NAMES = MIX_NAMES + ("filter_balance",) + HUE_SHIFT_NAMES
 #: Region sliders the fit may move (structure is left to the user: it is not a tone mapping).
 FIT_REGION_SLIDERS = tuple(s for s in REGION_SLIDERS if s != "structure")
-#: Local-adjustment template: kind, geometry, and which of its sliders are fitted.
+#: Local-adjustment template: kind, geometry, and which of its sliders are fitted. A graduated
+#: filter from the top; a radial filter around the centre (dodge the subject, or burn the edges);
+#: and a wide soft radial over the top with a colour range picked there (burn the sky, not what
+#: reaches into it: the colour-selective counterpart of the graduated filter).
 LOCAL_TEMPLATE: tuple[dict, ...] = (
     {"kind": "graduated", "x": 0.5, "y": 0.3, "angle": 0.0, "feather": 0.4},
     {"kind": "radial", "x": 0.5, "y": 0.55, "width": 0.7, "height": 0.7, "angle": 0.0, "feather": 0.6,
      "invert": 0.0},
-    {"kind": "point", "x": 0.5, "y": 0.15, "radius": 0.6, "similarity": 50.0},
+    {"kind": "radial", "x": 0.5, "y": 0.12, "width": 1.2, "height": 0.5, "angle": 0.0, "feather": 0.5,
+     "invert": 0.0, "color_range": 30.0, "pick_x": 0.5, "pick_y": 0.12},
 )
 LOCAL_FIT_SLIDERS = ("exposure", "contrast")
 #: Weights of the priors on per-region deltas and local sliders (see `_Model.penalty`).
@@ -97,7 +101,8 @@ REGION_SCALE = torch.tensor([_span(REGION_SLIDER_SPECS[s]) for s in REGION_SLIDE
 GLOBAL_FIT_SCALE = torch.tensor([min(100.0, _span(GLOBAL_SLIDER_SPECS[n])) for n in GLOBAL_FIT_NAMES])
 GLOBAL_FIT_LO = torch.tensor([GLOBAL_SLIDER_SPECS[n].lo for n in GLOBAL_FIT_NAMES])
 GLOBAL_FIT_HI = torch.tensor([GLOBAL_SLIDER_SPECS[n].hi for n in GLOBAL_FIT_NAMES])
-GEOMETRY_SCALE = {kind: torch.tensor([1.0 if name in ("x", "y", "feather", "radius", "width", "height")
+GEOMETRY_SCALE = {kind: torch.tensor([1.0 if name in ("x", "y", "feather", "radius", "width", "height", "pick_x",
+                                                      "pick_y")
                                       else _span(spec) for name, spec in specs.items()])
                   for kind, specs in LOCAL_KINDS.items()}
 
@@ -203,7 +208,7 @@ def _geometry_masks(prep, batch: _Batch, n_local: int) -> torch.Tensor:
     parts = []
     for preview, xy in batch.geometry:
         b, _, h, w = preview.rgb.shape
-        refs = engine.point_refs(prep, preview.small)
+        refs = engine.colour_refs(prep, preview.small)
         rows = engine.local_mask_rows(prep, None, preview.rgb, refs, h, w, 0, h, b)
         by_index = {lp.index: m for lp, m in zip(prep.local, rows)}
         zero = torch.zeros(b, 1, h, w, dtype=preview.rgb.dtype)
@@ -224,7 +229,7 @@ def _local_at(params: Params, item: FitData, xy: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         prep = engine.prepare(_tensors(params))
         h, w = batch.rgb.shape[2:]
-        refs = engine.point_refs(prep, batch.small)
+        refs = engine.colour_refs(prep, batch.small)
         rows = engine.local_mask_rows(prep, None, batch.rgb, refs, h, w, 0, h, 1)
         full = torch.zeros(1, len(params.local), h, w)
         for lp, m in zip(prep.local, rows):
@@ -335,7 +340,7 @@ def _render(tensors, batch: _Batch):
     given = batch.local
     if batch.geometry is not None and tensors.local_kinds:
         given = _geometry_masks(prep, batch, len(tensors.local_kinds))
-    refs = engine.point_refs(prep, batch.small) if given is None else {}
+    refs = engine.colour_refs(prep, batch.small) if given is None else {}
     local = engine.local_mask_rows(prep, given, batch.rgb, refs, height, width, 0, height, b)
     d, k = engine.shade(batch.feat, batch.masks, list(range(len(SEMANTIC_REGIONS))), local, prep)
     base = None

@@ -15,6 +15,9 @@ the preview and on the full image agree):
   times a colour weight ``exp(-|rgb - ref|^2 / tol^2)`` where ``ref`` is the colour under the
   point and ``tol`` = 0.04 * 2^(4 (1 - similarity / 100)) (100: 0.04, 50: 0.16, 0: 0.64, nearly
   any colour), like a Silver Efex control point.
+- colour range (graduated and radial): the shape's mask times the same colour weight with
+  ``ref`` picked at (``pick_x``, ``pick_y``) and ``tol`` = 0.04 * 100 / ``color_range`` (0: every
+  colour, the weight is 1), like Lightroom's colour range mask on a filter.
 
 The formulas are exactly those of the renderer (`silverprint.render.spatial`, the differentiable
 torch version used when rendering and fitting geometry); tests check that both agree. All
@@ -110,6 +113,12 @@ def point_colour(rgb: np.ndarray, x: float, y: float) -> np.ndarray:
     return (top * (1 - ay) + bottom * ay).astype(np.float32)
 
 
+def colour_weight(rgb: np.ndarray, reference: np.ndarray, inverse_tol: float) -> np.ndarray:
+    """``exp(-(|rgb - reference| * inverse_tol)^2)`` per pixel of ``rgb`` (h, w, 3)."""
+    diff = ((rgb - np.asarray(reference, np.float32)) ** 2).sum(axis=2)
+    return np.exp(-diff * inverse_tol ** 2)
+
+
 def point_mask(rgb: np.ndarray, x: float, y: float, radius: float, similarity: float,
                reference: np.ndarray | None = None) -> np.ndarray:
     h, w = rgb.shape[:2]
@@ -117,9 +126,17 @@ def point_mask(rgb: np.ndarray, x: float, y: float, radius: float, similarity: f
     long_side = max(h, w)
     dist = np.sqrt(((xs - x) * w) ** 2 + ((ys - y) * h) ** 2) / max(radius * long_side, 1e-9)
     spatial = _smoothstep(1.0 - dist)
-    ref = point_colour(rgb, x, y) if reference is None else np.asarray(reference, np.float32)
-    diff = ((rgb - ref) ** 2).sum(axis=2)
-    return (spatial * np.exp(-diff / tolerance(similarity) ** 2)).astype(np.float32)
+    ref = point_colour(rgb, x, y) if reference is None else reference
+    return (spatial * colour_weight(rgb, ref, 1.0 / tolerance(similarity))).astype(np.float32)
+
+
+def in_colour_range(mask: np.ndarray, rgb: np.ndarray, amount: float, x: float, y: float,
+                    reference: np.ndarray | None = None) -> np.ndarray:
+    """A filter's mask limited to its colour range (the colour picked at (x, y)); unchanged at 0."""
+    if amount <= 0:
+        return mask
+    ref = point_colour(rgb, x, y) if reference is None else reference
+    return (mask * colour_weight(rgb, ref, amount / (100.0 * POINT_TOLERANCE))).astype(np.float32)
 
 
 def local_mask(item: dict[str, Any], rgb_small: np.ndarray) -> np.ndarray:
@@ -127,13 +144,14 @@ def local_mask(item: dict[str, Any], rgb_small: np.ndarray) -> np.ndarray:
     kind = _check(item)
     h, w = rgb_small.shape[:2]
     g = lambda name: float(_value(item, name))  # noqa: E731
+    rgb = np.asarray(rgb_small, np.float32)[..., :3]
+    if kind == "point":
+        return point_mask(rgb, g("x"), g("y"), g("radius"), g("similarity"))
     if kind == "graduated":
-        return graduated_mask(h, w, g("x"), g("y"), g("angle"), g("feather"))
-    if kind == "radial":
-        return radial_mask(h, w, g("x"), g("y"), g("width"), g("height"), g("angle"), g("feather"),
-                           g("invert"))
-    return point_mask(np.asarray(rgb_small, np.float32)[..., :3], g("x"), g("y"), g("radius"),
-                      g("similarity"))
+        mask = graduated_mask(h, w, g("x"), g("y"), g("angle"), g("feather"))
+    else:
+        mask = radial_mask(h, w, g("x"), g("y"), g("width"), g("height"), g("angle"), g("feather"), g("invert"))
+    return in_colour_range(mask, rgb, g("color_range"), g("pick_x"), g("pick_y"))
 
 
 def local_masks(local: Sequence[dict[str, Any]], rgb_small: np.ndarray) -> np.ndarray:

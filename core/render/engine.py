@@ -14,7 +14,9 @@ Data flow for one pixel (all steps differentiable w.r.t. the sliders):
    exposure and tone (see `tone`).
 3. ``d = Σ_r m_r d_r`` with the semantic masks (bilinearly upsampled; entries under `MASK_FLOOR`
    zeroed and the rest renormalised, so that tiles can skip absent regions exactly).
-4. each local adjustment with mask ``M``: ``d ← d + M·(T(encode(clip(decode(d)·2**(ev + f·w·band(h))))) - d)``.
+4. each local adjustment with mask ``M``: ``d ← d + M·(T(encode(clip(decode(d)·2**(ev + f·w·band(h))))) - d)``;
+   ``M`` is the shape's mask, times a colour weight for a control point or a filter's colour range
+   (`spatial.colour_weight`, reference colour picked from the block-mean copy, `colour_refs`).
 5. global curve (monotone cubic through `CURVE_KNOTS` knots, see `tone.curve_lut`).
 6. structure: ``d ← d + k·(d - B)`` with ``k = Σ m_r·structure_r/100 + Σ M·structure/100`` and ``B``
    a Gaussian blur (σ = `STRUCTURE_SIGMA` of the long side) of steps 1–5 rendered on a block-mean
@@ -33,7 +35,7 @@ from ..errors import ShapeError
 from ..ops.color import REC709_WEIGHTS, hue_chroma, linear_to_srgb, srgb_to_linear
 from ..params import FULL_CHROMA, HUE_CENTRES, HUE_SHIFT_NAMES, SEMANTIC_REGIONS
 from . import spatial, tone
-from .tensors import REGION_INDEX, RenderTensors
+from .tensors import GEOMETRY_NAMES, REGION_INDEX, RenderTensors
 
 MASK_FLOOR = 1.0 / 1024.0
 BLUR_SIZE = 512
@@ -43,6 +45,7 @@ _OTHER = SEMANTIC_REGIONS.index("other")
 _STRUCTURE = REGION_INDEX["structure"]
 _EXPOSURE = REGION_INDEX["exposure"]
 _TONE_NAMES = ("contrast", "highlights", "shadows", "whites", "blacks")
+_COLOUR_RANGE = {kind: GEOMETRY_NAMES[kind].index("color_range") for kind in ("graduated", "radial")}
 
 
 @contextmanager
@@ -77,6 +80,9 @@ class LocalPrep:
     bands: torch.Tensor | None  # (1, 8) EV
     lut: torch.Tensor | None  # (S,) display tone LUT
     k: torch.Tensor | None
+    #: the mask selects by colour (a control point, or a filter with a colour range): it needs the
+    #: display RGB and a reference colour picked from the photo
+    colour: bool = False
 
 
 @dataclass
@@ -103,8 +109,9 @@ class Prepared:
         return self.bands is not None or any(lp.bands is not None for lp in self.local)
 
     @property
-    def needs_points(self) -> bool:
-        return any(lp.kind == "point" for lp in self.local)
+    def needs_colours(self) -> bool:
+        """Some local mask selects by colour (see `LocalPrep.colour`)."""
+        return any(lp.colour for lp in self.local)
 
     @property
     def structure(self) -> bool:
@@ -132,7 +139,8 @@ def prepare(t: RenderTensors, seed: int | None = None) -> Prepared:
             ev=sliders[_EXPOSURE] if _active(sliders[_EXPOSURE]) else None,
             bands=tone.band_ev(sliders.unsqueeze(0)) if _active(sliders[:tone.N_BANDS]) else None,
             lut=tone.display_luts(sliders.unsqueeze(0))[0] if _active(tone_sliders) else None,
-            k=sliders[_STRUCTURE] / 100.0 if _active(sliders[_STRUCTURE]) else None))
+            k=sliders[_STRUCTURE] / 100.0 if _active(sliders[_STRUCTURE]) else None,
+            colour=kind == "point" or _active(t.local_geometry[i, _COLOUR_RANGE[kind]])))
     g = t.g
     vignette = None
     if _active(g("vignette")):
@@ -301,18 +309,20 @@ def local_mask_rows(prep: Prepared, given: torch.Tensor | None, rgb_rows: torch.
         if given is not None:
             out.append(spatial.resize_rows(given[:, lp.index:lp.index + 1], height, width, start, stop))
             continue
+        ref = refs.get(lp.index)
         if lp.kind == "graduated":
-            m = spatial.graduated_mask(lp.geometry, height, width, start, stop).expand(batch, -1, -1)
+            m = spatial.graduated_mask(lp.geometry, height, width, start, stop, rgb_rows, ref)
         elif lp.kind == "radial":
-            m = spatial.radial_mask(lp.geometry, height, width, start, stop).expand(batch, -1, -1)
+            m = spatial.radial_mask(lp.geometry, height, width, start, stop, rgb_rows, ref)
         else:
-            m = spatial.point_mask(lp.geometry, rgb_rows, refs[lp.index], height, width, start, stop)
-        out.append(m.unsqueeze(1))
+            m = spatial.point_mask(lp.geometry, rgb_rows, ref, height, width, start, stop)
+        out.append((m if m.dim() == 3 else m.expand(batch, -1, -1)).unsqueeze(1))
     return out
 
 
-def point_refs(prep: Prepared, rgb_small: torch.Tensor | None) -> dict:
-    return {lp.index: spatial.point_reference(lp.geometry, rgb_small) for lp in prep.local if lp.kind == "point"}
+def colour_refs(prep: Prepared, rgb_small: torch.Tensor | None) -> dict:
+    """The reference colour of each colour-selective local mask, picked from the block-mean copy."""
+    return {lp.index: spatial.reference_colour(lp.kind, lp.geometry, rgb_small) for lp in prep.local if lp.colour}
 
 
 def blur_base(rgb_small: torch.Tensor, masks: torch.Tensor, given_local: torch.Tensor | None, refs: dict,
@@ -322,7 +332,7 @@ def blur_base(rgb_small: torch.Tensor, masks: torch.Tensor, given_local: torch.T
     ``feat``: the small copy's `features` when the caller has them cached."""
     b, _, hs, ws = rgb_small.shape
     if feat is None:
-        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_points, prep=prep)
+        feat = features(rgb_small, need_hue=prep.needs_hue, need_rgb=prep.needs_colours, prep=prep)
     ids = list(range(masks.shape[1]))
     m = spatial.resize_rows(masks, hs, ws)
     local = local_mask_rows(prep, given_local, rgb_small, refs, hs, ws, 0, hs, b)
@@ -423,10 +433,10 @@ def render(rgb: torch.Tensor, masks: torch.Tensor, local_masks: torch.Tensor | N
     if local_masks is not None:
         local_masks = local_masks.expand(b, -1, -1, -1)
     small = None
-    if prep.structure or (prep.needs_points and local_masks is None):
+    if prep.structure or (prep.needs_colours and local_masks is None):
         small = spatial.block_mean(rgb, spatial.pool_factor(height, width, BLUR_SIZE))
-    refs = point_refs(prep, small) if local_masks is None else {}
-    feat = features(rgb, need_hue=prep.needs_hue, need_rgb=prep.needs_points, prep=prep)
+    refs = colour_refs(prep, small) if local_masks is None else {}
+    feat = features(rgb, need_hue=prep.needs_hue, need_rgb=prep.needs_colours, prep=prep)
     ids = list(range(len(SEMANTIC_REGIONS)))
     m = spatial.resize_rows(masks, height, width)
     local = local_mask_rows(prep, local_masks, rgb, refs, height, width, 0, height, b)

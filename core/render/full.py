@@ -126,11 +126,11 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
         local_t = None
         if local_masks is not None and len(params.local):
             local_t = _as_mask_tensor(local_masks, "local_masks", len(params.local), dev)
-        need_display = prep.needs_hue or prep.needs_points
+        need_display = prep.needs_hue or prep.needs_colours
         small = None
-        if prep.structure or (prep.needs_points and local_t is None):
+        if prep.structure or (prep.needs_colours and local_t is None):
             small = _block_mean_array(rgb, spatial.pool_factor(height, width, engine.BLUR_SIZE), dev)
-        refs = engine.point_refs(prep, small) if local_t is None else {}
+        refs = engine.colour_refs(prep, small) if local_t is None else {}
         base_small = engine.blur_base(small, mask_t, local_t, refs, prep) if prep.structure else None
         out = np.empty((height, width, 3) if prep.toning is not None else (height, width), dtype=np.float32)
         rows = max(1, (tile_pixels or TILE_PIXELS) // max(width, 1))
@@ -146,7 +146,7 @@ def render_array(rgb: np.ndarray, masks: np.ndarray, local_masks: np.ndarray | N
                 d, k, disp, feat = fast.shade(rgb[start:stop], ids, start, stop)
             else:
                 disp, lin = _band_tensors(rgb[start:stop], dev, need_display)
-                feat = engine.features(disp, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin, prep=prep)
+                feat = engine.features(disp, need_hue=prep.needs_hue, need_rgb=prep.needs_colours, lin=lin, prep=prep)
                 m = spatial.resize_rows(mask_t[:, ids], height, width, start, stop)
                 local = engine.local_mask_rows(prep, local_t, disp, refs, height, width, start, stop, 1)
                 d, k = engine.shade(feat, m, ids, local, prep)
@@ -279,11 +279,11 @@ class _FastBands:
         d, k, lin_t, ws, b = self._regions(band, ids, start, stop)
         disp_t = feat = None
         if prep.local:
-            display = self._display(band, ws) if (prep.needs_hue or prep.needs_points) else None
+            display = self._display(band, ws) if (prep.needs_hue or prep.needs_colours) else None
             disp_t = None if display is None else torch.from_numpy(display.copy()).permute(2, 0, 1).unsqueeze(0)
             if lin_t is None:
                 _, lin_t = _band_tensors(band, torch.device("cpu"), False)
-            feat = engine.features(disp_t, need_hue=prep.needs_hue, need_rgb=prep.needs_points, lin=lin_t, prep=prep)
+            feat = engine.features(disp_t, need_hue=prep.needs_hue, need_rgb=prep.needs_colours, lin=lin_t, prep=prep)
             if prep.balance is not None:  # at the base index the fast path has just computed
                 feat = engine.balanced(feat, torch.from_numpy(b["pos"])[None, None], prep)
             d_t = torch.from_numpy(d.copy())[None, None]

@@ -138,14 +138,14 @@ class Preview:
         if basis is not None and prep.balance is not None and (self._fast is None or prep.local):
             basis = self._cached("torch_balanced", mix_key, lambda: engine.balanced(
                 engine.Features(lin=self.lin, rgb=None, basis=basis), self._torch_pos(prep, mix_key), prep).basis)
-        feat = engine.Features(lin=self.lin, rgb=self.rgb if prep.needs_points else None, basis=basis)
+        feat = engine.Features(lin=self.lin, rgb=self.rgb if prep.needs_colours else None, basis=basis)
         if self._fast is not None:
             d, k = self._regions_fast(t, prep, mix_key)
         else:
             d, k = self._regions_torch(t, prep, basis, mix_key)
         refs = {}
-        if prep.needs_points and local_given is None:
-            refs = engine.point_refs(prep, self._block_mean())
+        if prep.needs_colours and local_given is None:
+            refs = engine.colour_refs(prep, self._block_mean())
         local_key = tuple(_key(t.local_geometry[lp.index]) + (lp.kind,) for lp in prep.local)
         if prep.local:
             local = self._cached("local", (local_key, local_given is None),

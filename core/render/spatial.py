@@ -125,14 +125,17 @@ def _smoothstep(t: torch.Tensor) -> torch.Tensor:
     return t * t * (3.0 - 2.0 * t)
 
 
-def graduated_mask(geometry: torch.Tensor, height: int, width: int, start: int, stop: int) -> torch.Tensor:
+def graduated_mask(geometry: torch.Tensor, height: int, width: int, start: int, stop: int,
+                   rgb: torch.Tensor | None = None, reference: torch.Tensor | None = None) -> torch.Tensor:
     """Graduated filter: 1 on the side the angle points away from, 0 past a band of width ``feather``.
 
     Angle 0 puts the effect at the top edge, fading downwards; positive angles rotate the
     direction of the fade counter-clockwise on screen. Distances are in fractions of the height.
+    With ``rgb`` rows and the picked ``reference`` colour, the mask is limited to the filter's colour
+    range (`colour_range_weight`).
 
     Returns:
-        ``(rows, W)`` in [0, 1].
+        ``(rows, W)`` in [0, 1], or ``(B, rows, W)`` with a colour range.
     """
     names = GEOMETRY_NAMES["graduated"]
     x, y, angle, feather = (geometry[names.index(n)] for n in ("x", "y", "angle", "feather"))
@@ -140,19 +143,23 @@ def graduated_mask(geometry: torch.Tensor, height: int, width: int, start: int, 
     theta = angle * (math.pi / 180.0)
     # unit vector of increasing distance (downwards at angle 0), x measured in height units
     dist = (xs - x) * (width / height) * (-torch.sin(theta)) + (ys - y) * torch.cos(theta)
-    return _smoothstep(0.5 - dist / feather.clamp(min=1e-3))
+    mask = _smoothstep(0.5 - dist / feather.clamp(min=1e-3))
+    return _in_range(mask, geometry, names, rgb, reference)
 
 
-def radial_mask(geometry: torch.Tensor, height: int, width: int, start: int, stop: int) -> torch.Tensor:
+def radial_mask(geometry: torch.Tensor, height: int, width: int, start: int, stop: int,
+                rgb: torch.Tensor | None = None, reference: torch.Tensor | None = None) -> torch.Tensor:
     """Radial filter: an ellipse (full axes ``width``·W and ``height``·H, rotated by ``angle``);
     1 inside, 0 outside, softened over the outer ``feather`` fraction of the radius; ``invert``
-    (0…1) blends towards the complement (1: the effect is outside).
+    (0…1) blends towards the complement (1: the effect is outside). A colour range as for
+    `graduated_mask`.
 
     Returns:
-        ``(rows, W)`` in [0, 1].
+        ``(rows, W)`` in [0, 1], or ``(B, rows, W)`` with a colour range.
     """
     names = GEOMETRY_NAMES["radial"]
-    x, y, ew, eh, angle, feather, invert = (geometry[names.index(n)] for n in names)
+    x, y, ew, eh, angle, feather, invert = (geometry[names.index(n)] for n in
+                                            ("x", "y", "width", "height", "angle", "feather", "invert"))
     ys, xs = _coords(height, width, start, stop, geometry.dtype, geometry.device)
     theta = angle * (math.pi / 180.0)
     dx, dy = (xs - x) * width, (ys - y) * height  # pixels
@@ -161,12 +168,35 @@ def radial_mask(geometry: torch.Tensor, height: int, width: int, start: int, sto
     v = (-dx * s + dy * c) / (0.5 * eh * height)
     rho = torch.sqrt(u * u + v * v + 1e-12)
     inside = _smoothstep((1.0 - rho) / feather.clamp(min=1e-3))
-    return invert + (1.0 - 2.0 * invert) * inside
+    mask = invert + (1.0 - 2.0 * invert) * inside
+    return _in_range(mask, geometry, names, rgb, reference)
 
 
 #: Colour tolerance (display-RGB distance) of a control point at similarity 100 and its growth
 #: per 25 points less: similarity 100 → 0.04, 50 → 0.16, 0 → 0.64 (nearly every colour).
 POINT_TOLERANCE = 0.04
+
+
+def colour_weight(rgb: torch.Tensor, reference: torch.Tensor, inverse_tol: torch.Tensor) -> torch.Tensor:
+    """``exp(-(|rgb - reference| · inverse_tol)²)`` per pixel: how close each colour is to the
+    reference (display RGB ``(B, 3, rows, W)`` against ``(B, 3)``), ``(B, rows, W)``."""
+    diff = ((rgb - reference[:, :, None, None]) ** 2).sum(dim=1)
+    return torch.exp(-diff * (inverse_tol * inverse_tol))
+
+
+def colour_range_weight(rgb: torch.Tensor, reference: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
+    """A filter's colour range: every colour at 0 (exactly), then a tolerance that narrows as
+    ``amount`` grows (100: the control point's tightest, `POINT_TOLERANCE`; 25: a point's
+    similarity 50). Smooth in ``amount``, but flat at 0: the learner fits a range it starts on."""
+    return colour_weight(rgb, reference, amount / (100.0 * POINT_TOLERANCE))
+
+
+def _in_range(mask: torch.Tensor, geometry: torch.Tensor, names: tuple[str, ...], rgb: torch.Tensor | None,
+              reference: torch.Tensor | None) -> torch.Tensor:
+    """A filter's mask limited to its colour range, when it has one (a reference colour)."""
+    if rgb is None or reference is None:
+        return mask
+    return mask * colour_range_weight(rgb, reference, geometry[names.index("color_range")])
 
 
 def point_mask(geometry: torch.Tensor, rgb: torch.Tensor, reference: torch.Tensor, height: int, width: int,
@@ -177,7 +207,7 @@ def point_mask(geometry: torch.Tensor, rgb: torch.Tensor, reference: torch.Tenso
 
     Args:
         rgb: ``(B, 3, rows, W)`` display sRGB of these rows.
-        reference: ``(B, 3)`` the colour under the point (see `point_reference`).
+        reference: ``(B, 3)`` the colour under the point (see `reference_colour`).
 
     Returns:
         ``(B, rows, W)`` in [0, 1].
@@ -189,15 +219,20 @@ def point_mask(geometry: torch.Tensor, rgb: torch.Tensor, reference: torch.Tenso
     dist = torch.sqrt(((xs - x) * width) ** 2 + ((ys - y) * height) ** 2 + 1e-12) / (radius * long_side)
     spatial = _smoothstep(1.0 - dist)
     tol = POINT_TOLERANCE * torch.exp2(4.0 * (1.0 - similarity / 100.0))
-    diff = ((rgb - reference[:, :, None, None]) ** 2).sum(dim=1)
-    return spatial * torch.exp(-diff / (tol * tol))
+    return spatial * colour_weight(rgb, reference, 1.0 / tol)
 
 
-def point_reference(geometry: torch.Tensor, rgb_small: torch.Tensor) -> torch.Tensor:
-    """The colour under a control point, bilinearly sampled from the block-mean image ``(B, 3, h, w)``
-    (differentiable w.r.t. the point's position). Returns ``(B, 3)``."""
-    names = GEOMETRY_NAMES["point"]
-    x, y = geometry[names.index("x")], geometry[names.index("y")]
+def reference_colour(kind: str, geometry: torch.Tensor, rgb_small: torch.Tensor) -> torch.Tensor:
+    """The colour a colour-selective mask compares with: under a control point, or at a filter's
+    colour-range pick (``pick_x``, ``pick_y``). See `sample_colour`."""
+    names = GEOMETRY_NAMES[kind]
+    x, y = ("x", "y") if kind == "point" else ("pick_x", "pick_y")
+    return sample_colour(geometry[names.index(x)], geometry[names.index(y)], rgb_small)
+
+
+def sample_colour(x: torch.Tensor, y: torch.Tensor, rgb_small: torch.Tensor) -> torch.Tensor:
+    """The colour at (x, y) (fractions of width / height), bilinearly sampled from the block-mean
+    image ``(B, 3, h, w)`` (differentiable w.r.t. the position). Returns ``(B, 3)``."""
     grid = torch.stack([2.0 * x - 1.0, 2.0 * y - 1.0]).reshape(1, 1, 1, 2).to(rgb_small.dtype)
     grid = grid.expand(rgb_small.shape[0], 1, 1, 2)
     return F.grid_sample(rgb_small, grid, mode="bilinear", padding_mode="border", align_corners=False)[:, :, 0, 0]
