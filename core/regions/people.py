@@ -21,8 +21,9 @@
   some skin colour is searched for a face. At that scale both detectors hallucinate faces in
   rocks and machinery, so a small face counts only with skin chroma, a second look on crops
   centred on it (both detectors on one crop, or the detector suited to its size on crops of
-  three sizes), and a person segment under it. Cost: ~15-25 ms on photos without a large figure and no face, nothing on
-  portraits (`bench/people_small.py` measures it on development people shrunk into landscapes).
+    three sizes), and a person segment under it. Cost: ~20-35 ms on photos without a large
+  figure and no face, nothing on portraits (`bench/people_small.py` measures it on development
+  people shrunk into landscapes).
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
   it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
@@ -446,8 +447,6 @@ def _face_again(models: _Models, u8: np.ndarray, face: Face) -> bool:
         if all(seen):
             return True
         every = [e and s for e, s in zip(every, seen)]
-        if not any(every):
-            return False
     return any(every)
 
 
