@@ -218,3 +218,15 @@ def test_crop_weight_fades_only_at_borders_that_cut_the_frame(box):
     assert weight.max() == pytest.approx(1.0, abs=0.01)
     for inside, edge in ((x0 > 0, weight[:, 0]), (x1 < 100, weight[:, -1]), (y0 > 0, weight[0]), (y1 < 80, weight[-1])):
         assert edge.max() < 0.1 if inside else edge.max() > 0.9
+
+
+def test_a_grey_photo_has_skin_only_in_the_faces():
+    """A monochrome original: the face sample is neutral, so colour cannot separate skin from
+    the suit; only the face ovals are skin (the neutral model called a third of the frame skin)."""
+    rgb, truth = _photo("astronaut")
+    grey = np.repeat(rgb.mean(axis=2, keepdims=True), 3, axis=2)
+    result = detect_people(grey)
+    assert result.person_found
+    skin = result.skin > 0.5
+    assert 0.0 < skin.mean() < 0.08
+    assert skin[truth == PERSON].mean() < 0.05

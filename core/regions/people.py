@@ -695,6 +695,11 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
         sample = inner
     if sample.sum() >= 30:
         mean = ab[sample].mean(0)
+        if float(np.hypot(*mean)) < SKIN_MIN_CHROMA:
+            # Grey faces (a monochrome or toned original): colour cannot tell skin from cloth
+            # there, and the neutral model would call every grey pixel of the person skin.
+            out[box] = face_mask
+            return out
         cov = np.cov(ab[sample].T) + np.eye(2) * 4.0
         l_mean, l_std = float(light[sample].mean()), float(light[sample].std()) + 8.0
     else:  # no face: a generic skin-chroma prior (warm hues of moderate chroma)
