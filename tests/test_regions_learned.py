@@ -182,3 +182,63 @@ def test_a_sky_must_span_part_of_the_top_edge():
     assert learned.spans_the_top(sky).max() < 0.5
     sky[:20, :40] = 0.9                  # a sky across 40 % of the top
     np.testing.assert_array_equal(learned.spans_the_top(sky), sky)
+
+
+def _cloud_scene() -> tuple[np.ndarray, np.ndarray]:
+    """(rgb, classifier sky) of a blue sky over dark ground: a white cloud hangs in the sky, and a
+    white wall stands on the ground between two dark trees (sky only above it); the classifier
+    calls only the blue sky."""
+    h, w = 60, 90
+    rng = np.random.default_rng(5)
+    rgb = np.empty((h, w, 3), np.float32)
+    rgb[:] = (0.35, 0.5, 0.85)                                    # blue sky, rows 0-39
+    rgb[40:] = (0.2, 0.18, 0.12) + 0.1 * rng.random((20, w, 1)).astype(np.float32)  # dark ground
+    rgb[12:30, 8:35] = (0.92, 0.92, 0.9)                          # a cloud: sky all around it
+    rgb[10:40, 44:50] = rgb[10:40, 80:86] = (0.1, 0.22, 0.08)     # two dark trees ...
+    rgb[20:40, 50:80] = (0.93, 0.92, 0.9)                         # ... and a white wall between
+    sky = np.full((h, w), 0.02, np.float32)
+    sky[:40] = 0.95
+    sky[12:30, 8:35] = 0.05
+    sky[10:40, 44:86] = 0.05
+    sky[:20, 50:80] = 0.95
+    return rgb, sky
+
+
+def test_clouds_hanging_in_the_sky_join_it_and_a_wall_on_the_ground_does_not():
+    rgb, sky = _cloud_scene()
+    feats = compute_features(rgb, rgb)
+    out = learned.clouds_in_the_sky(sky, feats, share=0.4)
+    assert out.shape == sky.shape and out.dtype == np.float32
+    assert out[14:28, 10:33].min() > 0.5                          # the cloud is sky now
+    assert out[22:39, 52:78].max() < 0.5                          # the wall is not
+    assert out[45:].max() < 0.5 and out[12:39, 45:49].max() < 0.5  # nor the ground and trees
+    np.testing.assert_array_equal(out[:10], sky[:10])             # the sure sky is untouched
+    # The sky borders the wall on about a third of its outline (its top): a share below that
+    # adds it too. Without sure sky there is nothing for a cloud to hang from.
+    assert learned.clouds_in_the_sky(sky, feats, share=0.2)[22:39, 52:78].min() > 0.5
+    none = np.full(sky.shape, 0.02, np.float32)
+    np.testing.assert_array_equal(learned.clouds_in_the_sky(none, feats), none)
+
+
+def test_the_fit_chooses_the_cloud_share_on_its_training_photos(fitted, tmp_path):
+    photos, model = fitted
+    assert model.cloud_share in fitting.CLOUD_SHARES
+    means = fitting.sky_iou_by_share(photos, model)
+    assert means.shape == (len(fitting.CLOUD_SHARES),) and ((0 <= means) & (means <= 1)).all()
+    assert means[fitting.CLOUD_SHARES.index(model.cloud_share)] == pytest.approx(means.max())
+    # Labelled sky includes the cloud, not the wall: of two shares, the one that adds the cloud
+    # alone wins (ties would go to the larger, which adds less).
+    rgb, _ = _cloud_scene()
+    def box(x0, y0, x1, y1):
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)
+    label = Label("cloud", {"kind": "synthetic"}, (90, 60),
+                  (("sky", box(0, 0, 90, 40)), ("other", box(44, 10, 86, 40)),
+                   ("sky", box(50, 0, 80, 20))), "")
+    cloudy = _prepared(rgb, label)
+    means = fitting.sky_iou_by_share([cloudy], model, (0.2, 0.4))
+    assert means[1] > means[0]
+    assert fitting.choose_cloud_share([cloudy], model, (0.2, 0.4)) == 0.4
+    # The chosen share travels with the model file.
+    path = tmp_path / "m.npz"
+    learned.RegionModel(model.first, model.second, 0.35).save(path)
+    assert learned.RegionModel.load(path).cloud_share == pytest.approx(0.35)
