@@ -220,6 +220,26 @@ def test_clouds_hanging_in_the_sky_join_it_and_a_wall_on_the_ground_does_not():
     np.testing.assert_array_equal(learned.clouds_in_the_sky(none, feats), none)
 
 
+def test_a_white_tower_against_the_sky_is_not_a_cloud():
+    """Sky on three sides and above it: only its shape (tall, narrow) tells it from a cloud."""
+    h, w = 60, 90
+    rgb = np.empty((h, w, 3), np.float32)
+    rgb[:] = (0.35, 0.5, 0.85)
+    rgb[45:] = (0.2, 0.18, 0.12)                                  # dark ground
+    rgb[8:45, 40:52] = (0.93, 0.92, 0.9)                          # a white tower, 37 x 12
+    sky = np.full((h, w), 0.02, np.float32)
+    sky[:45] = 0.95
+    sky[8:45, 40:52] = 0.05
+    feats = compute_features(rgb, rgb)
+    assert learned.clouds_in_the_sky(sky, feats, share=0.4)[10:43, 42:50].max() < 0.5
+    wide = rgb.copy()
+    wide[8:45, 20:72] = (0.93, 0.92, 0.9)                         # the same height, 52 wide
+    wide_sky = sky.copy()
+    wide_sky[8:45, 20:72] = 0.05
+    out = learned.clouds_in_the_sky(wide_sky, compute_features(wide, wide), share=0.4)
+    assert out[10:43, 22:70].min() > 0.5     # shaped like a cloud: added (only the shape decides)
+
+
 def test_the_fit_chooses_the_cloud_share_on_its_training_photos(fitted, tmp_path):
     photos, model = fitted
     assert model.cloud_share in fitting.CLOUD_SHARES
