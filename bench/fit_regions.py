@@ -1,5 +1,8 @@
 """Re-fit the shipped sky classifier (`silverprint.regions.learned`) from the hand-drawn labels.
 
+The fit also chooses the clouds' outline share (`fitting.choose_cloud_share`) on the same photos
+and saves it with the weights.
+
 Reproducible: the same labels, seed and code give the same weights (seeded sampling and
 initialisation, deterministic L-BFGS). Fits on every labelled photo in `tests/data/labels/`; the
 quality that counts is the leave-one-photo-out number printed by ``bench/regions.py``, since this
@@ -34,7 +37,8 @@ def main() -> int:
     model = fitting.fit_photos(photos, seed=args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
-    print(f"fitted on {len(photos)} photos in {time.perf_counter() - t:.1f} s -> {args.out}")
+    print(f"fitted on {len(photos)} photos in {time.perf_counter() - t:.1f} s -> {args.out} "
+          f"(cloud share {model.cloud_share:.2f})")
     # Training-set agreement on the working grid (optimistic by construction: seen photos).
     for name in ("sky",):
         k = learned.CLASSES.index(name)

@@ -96,6 +96,7 @@ def test_shipped_model_loads_with_the_package():
     assert model.first.mean.shape == (len(learned.FEATURE_NAMES),)
     stages = [model.first] if model.second is None else [model.first, model.second]
     assert len(stages) == fitting.STAGES
+    assert model.cloud_share in fitting.CLOUD_SHARES       # chosen by the fit, saved with it
     for stage in stages:
         assert stage.weights[-1].shape[1] == len(learned.CLASSES) and stage.sharpness > 0
 
