@@ -11,10 +11,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, TiffImagePlugin, TiffTags
+from shared_data import KODAK
 
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
-if not KODAK.is_dir():  # a clone outside /work/main: the shared data sit beside the checkout
-    KODAK = Path("/work/shared/data/photos/kodak")
 
 DATE = "2021:07:14 09:26:53"
 

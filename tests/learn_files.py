@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-KODAK = DATA / "photos" / "kodak"
-PAIRS = DATA / "pairs"
+from shared_data import KODAK
 
 
 def photo(name: str = "kodim23", size: int = 192) -> np.ndarray:

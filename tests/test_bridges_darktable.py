@@ -26,15 +26,13 @@ import numpy as np
 import pytest
 
 from servicehelp import SILVERPRINT, running_service, small_photo
+from shared_data import KODAK
 
 pytestmark = pytest.mark.bridge
 
 DT_CLI = shutil.which("darktable-cli")
 DT_GUI = shutil.which("darktable")
 XVFB = shutil.which("xvfb-run")
-KODAK = Path("/work/shared/data/photos/kodak")
-if not KODAK.is_dir():
-    KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
 
 
 @pytest.fixture(scope="module")

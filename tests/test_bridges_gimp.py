@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 from servicehelp import SILVERPRINT, running_service, small_photo
+from shared_data import KODAK
 
 pytestmark = pytest.mark.bridge
 
@@ -27,9 +28,6 @@ GIMP2 = shutil.which("gimp-console-2.10") or shutil.which("gimp-console")
 #: GIMP 3: on PATH (Debian 13), or a runner named by SILVERPRINT_GIMP3_CONSOLE (e.g. a wrapper that
 #: runs gimp-console-3.0 inside a Debian 13 chroot with /tmp bind-mounted)
 GIMP3 = os.environ.get("SILVERPRINT_GIMP3_CONSOLE") or shutil.which("gimp-console-3.0")
-KODAK = Path("/work/shared/data/photos/kodak")
-if not KODAK.is_dir():
-    KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
 
 
 def read16(path: Path) -> np.ndarray:

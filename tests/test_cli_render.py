@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from silverprint.cli import main
+from shared_data import KODAK
 
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
 pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
 
 

@@ -1,7 +1,6 @@
 """Image descriptors: names, ranges, and that each statistic measures what its name says."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from silverprint.descriptors import (DESCRIPTOR_NAMES, DIM, HSV_CENTRES, MAX_FAC
                                      hue_band_weights)
 from silverprint.errors import ShapeError
 from silverprint.params import HUE_BANDS, SEMANTIC_REGIONS
+from shared_data import KODAK
 
 SKY = SEMANTIC_REGIONS.index("sky")
 OTHER = SEMANTIC_REGIONS.index("other")
@@ -110,7 +110,7 @@ def test_absent_region_falls_back_to_global_mean():
 def test_size_invariant_and_masks_at_other_size():
     import cv2
 
-    photo = Path("/work/shared/data/photos/kodak/kodim23.png")
+    photo = KODAK / "kodim23.png"
     if photo.exists():
         rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
     else:  # a checkout without the shared data: a smooth synthetic scene

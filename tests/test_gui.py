@@ -26,12 +26,8 @@ from silverprint.params import CURVE_KNOTS, SEMANTIC_REGIONS  # noqa: E402
 
 from silverprint_gui.history import History  # noqa: E402
 from silverprint_gui.taskman import LatestOnly  # noqa: E402
+from shared_data import KODAK, PAIRS  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
-KODAK = DATA / "photos" / "kodak"
-PAIRS = DATA / "pairs"
 SKY_PHOTO = KODAK / "kodim21.png"   # lighthouse under a large clear sky
 SKY = SEMANTIC_REGIONS.index("sky")
 needs_data = pytest.mark.skipif(not SKY_PHOTO.exists(), reason=f"sample photos not found in {KODAK}")

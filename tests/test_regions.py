@@ -13,11 +13,9 @@ from silverprint.params import SEMANTIC_REGIONS
 from silverprint.regions import ANALYSIS_SIZE, compute_regions, guided_filter
 from silverprint.regions.analysis import refine
 from silverprint.regions.labelset import IGNORE, load_label, load_labels, load_source_rgb, rasterize
+from shared_data import KODAK
 
 LABELS = Path(__file__).parent / "data" / "labels"
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
-if not KODAK.is_dir():
-    KODAK = Path("/work/shared/data/photos/kodak")
 SKY, PERSON, SKIN, VEG, OTHER = range(5)
 
 

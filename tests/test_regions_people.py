@@ -14,11 +14,9 @@ import pytest
 from silverprint.regions.analysis import analysis_image
 from silverprint.regions.labelset import IGNORE, load_label, load_source_rgb, paste_shrunk, rasterize
 from silverprint.regions.people import _crop_weight, _skin_prior, detect_people
+from shared_data import KODAK
 
 LABELS = Path(__file__).parent / "data" / "labels"
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
-if not KODAK.is_dir():
-    KODAK = Path("/work/shared/data/photos/kodak")
 PERSON, SKIN = 1, 2
 
 

@@ -19,6 +19,7 @@ from silverprint.ops.color import hue_chroma, linear_to_srgb, srgb_to_linear
 from silverprint.params import (CURVE_KNOTS, FULL_CHROMA, HUE_BAND_EV, HUE_CENTRES, SEMANTIC_REGIONS, Params,
                                default_local)
 from silverprint.render import Preview, params_to_tensors, render, render_array, tensors_to_params, torch_threads
+from shared_data import KODAK
 
 @pytest.fixture(autouse=True)
 def one_torch_thread():
@@ -28,9 +29,6 @@ def one_torch_thread():
         yield
 
 
-KODAK = Path("/work/shared/data/photos/kodak")
-if not KODAK.is_dir():  # a clean clone keeps shared/ beside the repo
-    KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
 SKY, OTHER = SEMANTIC_REGIONS.index("sky"), SEMANTIC_REGIONS.index("other")
 
 

@@ -8,7 +8,6 @@ is present in this build.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from silverprint.service import create_app
 from silverprint.service.settings import ServiceSettings
+from shared_data import PAIRS
 
 TOKEN = "t" * 43
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -97,9 +97,7 @@ def test_real_learner_learns_a_style_over_http(tmp_path):
 
     from servicehelp import running_service
 
-    source = Path("/work/shared/data/pairs/t3mujin-trix400")
-    if not source.is_dir():
-        source = Path(__file__).resolve().parents[2] / "shared" / "data" / "pairs" / "t3mujin-trix400"
+    source = PAIRS / "t3mujin-trix400"
     portfolio = tmp_path / "portfolio"
     for kind in ("originals", "edits"):
         (portfolio / kind).mkdir(parents=True)

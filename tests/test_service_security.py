@@ -21,10 +21,8 @@ import pytest
 from PIL import Image
 
 from servicehelp import running_service, small_photo
+from shared_data import KODAK
 
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "kodak"
-if not KODAK.is_dir():
-    KODAK = Path("/work/shared/data/photos/kodak")
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import KODAK
 
-KODAK = Path("/work/shared/data/photos/kodak")
 PREVIEW = 128  # long side, pixels: enough for regions and style character, fast for 24 x 12
 FACE_SIZE = 256  # long side for the face checks
 pytestmark = [pytest.mark.slow,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from shared_data import KODAK
 
 ROOT = Path(__file__).resolve().parents[1]
-KODAK = ROOT.parent / "shared" / "data" / "photos" / "kodak"
 
 
 @pytest.mark.slow

@@ -18,11 +18,10 @@ import av
 import cv2
 import numpy as np
 
-KODAK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos" / "kodak"
-if os.environ.get("SILVERPRINT_KODAK"):  # e.g. a copy carried to a GPU machine
-    KODAK = Path(os.environ["SILVERPRINT_KODAK"])
-elif not KODAK.is_dir():  # the checkout may live elsewhere; the shared data folder is beside it
-    KODAK = Path("/work/shared/data/photos/kodak")
+from shared_data import KODAK as SHARED_KODAK
+
+#: the Kodak photos the clips are cut from; SILVERPRINT_KODAK: e.g. a copy carried to a GPU machine
+KODAK = Path(os.environ["SILVERPRINT_KODAK"]) if os.environ.get("SILVERPRINT_KODAK") else SHARED_KODAK
 
 
 @dataclass(frozen=True)
