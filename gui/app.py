@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.viewer.pointPlaced.connect(self.place_point)
         self.viewer.localSelected.connect(lambda i: self.regions.select(f"local{i}"))
         self.viewer.localMoved.connect(self.move_local)
+        self.viewer.pickMoved.connect(self.move_pick)
         self.banner = QFrame()
         self.banner.setObjectName("Panel")
         banner_row = QHBoxLayout(self.banner)
@@ -457,12 +458,20 @@ class MainWindow(QMainWindow):
 
     def move_local(self, index: int, x: float, y: float, final: bool) -> None:
         """A handle dragged on the photo: move that adjustment (one undo step per drag)."""
+        self._drag_local(index, ("x", "y"), (x, y), final, "move")
+
+    def move_pick(self, index: int, x: float, y: float, final: bool) -> None:
+        """A filter's eyedropper dragged on the photo: its colour range picks the colour there."""
+        self._drag_local(index, ("pick_x", "pick_y"), (x, y), final, "pick colour for")
+
+    def _drag_local(self, index: int, keys: tuple[str, str], values: tuple[float, float], final: bool,
+                    verb: str) -> None:
         if not 0 <= index < len(self.params.local):
             return
-        self.params.local[index]["x"], self.params.local[index]["y"] = x, y
+        self.params.local[index].update(zip(keys, values))
         self.request_render(fast=not final)
         if final:
-            self.history.push(self.params.copy(), f"move {self.regions.label_for(f'local{index}')}")
+            self.history.push(self.params.copy(), f"{verb} {self.regions.label_for(f'local{index}')}")
             self.regions.show_params(self.params, self.base)
             self._update_actions()
             if self.overlay_on:

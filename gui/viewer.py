@@ -22,6 +22,7 @@ class ImageViewer(QWidget):
     pointPlaced = pyqtSignal(float, float)
     localSelected = pyqtSignal(int)               # index into Params.local
     localMoved = pyqtSignal(int, float, float, bool)  # index, x, y (fractions), final
+    pickMoved = pyqtSignal(int, float, float, bool)   # index, the colour range's pick x, y, final
     splitChanged = pyqtSignal(float)
     zoomChanged = pyqtSignal(float)
 
@@ -245,10 +246,8 @@ class ImageViewer(QWidget):
                 painter.setPen(QPen(colour, 1.0, Qt.PenStyle.DashLine))
                 painter.drawEllipse(QPointF(0, 0), a * inner, b * inner)
                 painter.restore()
-            if selected and kind != "point" and item.get("color_range", 0) > 0:
-                # where the colour range's colour is picked: a small eyedropper cross
-                pick = QPointF(rect.x() + item.get("pick_x", 0.5) * rect.width(),
-                               rect.y() + item.get("pick_y", 0.5) * rect.height())
+            pick = self._pick_point(i, rect)
+            if pick is not None:  # where the colour range's colour is picked: an eyedropper cross
                 for pen in (QPen(QColor(0, 0, 0, 160), 3.5), QPen(colour, 1.5)):
                     painter.setPen(pen)
                     painter.drawLine(pick - QPointF(6, 0), pick + QPointF(6, 0))
@@ -263,6 +262,16 @@ class ImageViewer(QWidget):
                 painter.drawEllipse(centre, 2.5, 2.5)
             else:
                 painter.drawRect(QRectF(centre.x() - 2.5, centre.y() - 2.5, 5, 5))
+
+    def _pick_point(self, index: int, rect: QRectF) -> QPointF | None:
+        """Where the selected filter's colour range picks its colour, on screen (None: no range)."""
+        if index != self._selected_local or not 0 <= index < len(self._locals):
+            return None
+        item = self._locals[index]
+        if item.get("kind") == "point" or item.get("color_range", 0) <= 0:
+            return None
+        return QPointF(rect.x() + item.get("pick_x", 0.5) * rect.width(),
+                       rect.y() + item.get("pick_y", 0.5) * rect.height())
 
     # -- interaction ------------------------------------------------------------------------------
     def _local_at(self, pos: QPointF) -> int:
@@ -280,6 +289,11 @@ class ImageViewer(QWidget):
             return
         if self.mode == SPLIT and abs(pos.x() - self._split_x()) <= self.HANDLE_PX:
             self._drag = "split"
+            return
+        pick = self._pick_point(self._selected_local, self.image_rect())
+        if pick is not None and (pick - pos).manhattanLength() < 12:
+            self._drag = "pick"
+            self._moving = self._selected_local
             return
         hit = self._local_at(pos)
         if hit >= 0:
@@ -301,11 +315,15 @@ class ImageViewer(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
-        if self._drag == "local":
+        if self._drag in ("local", "pick"):
             fraction = self._to_image(pos)
             x, y = min(1.0, max(0.0, fraction.x())), min(1.0, max(0.0, fraction.y()))
-            self._locals[self._moving].update(x=x, y=y)
-            self.localMoved.emit(self._moving, x, y, False)
+            if self._drag == "local":
+                self._locals[self._moving].update(x=x, y=y)
+                self.localMoved.emit(self._moving, x, y, False)
+            else:
+                self._locals[self._moving].update(pick_x=x, pick_y=y)
+                self.pickMoved.emit(self._moving, x, y, False)
             self.update()
         elif self._drag == "split":
             rect = self.image_rect()
@@ -327,6 +345,9 @@ class ImageViewer(QWidget):
         if self._drag == "local" and 0 <= self._moving < len(self._locals):
             item = self._locals[self._moving]
             self.localMoved.emit(self._moving, item["x"], item["y"], True)
+        elif self._drag == "pick" and 0 <= self._moving < len(self._locals):
+            item = self._locals[self._moving]
+            self.pickMoved.emit(self._moving, item["pick_x"], item["pick_y"], True)
         self._drag = None
         self._moving = -1
         self.setCursor(Qt.CursorShape.CrossCursor if self.placing else Qt.CursorShape.ArrowCursor)

@@ -240,6 +240,58 @@ def test_control_point_adjusts_around_the_click(opened, qtbot):
 
 
 @needs_data
+def test_colour_range_burns_the_sky_not_the_lighthouse(opened, qtbot):
+    """A graduated filter over the top half with a colour range picked in the sky darkens the blue
+    sky, not the white lighthouse standing in it; dragging the eyedropper onto the tower turns that
+    around, as one undo step."""
+    from silverprint_gui.qt import QPoint, Qt
+
+    win = opened
+    win.regions.add_graduated.click()
+    index = len(win.params.local) - 1
+    rows = win.regions.geometry_rows["graduated"]
+    assert rows["color_range"].isVisibleTo(win.regions) and rows["pick_x"].isVisibleTo(win.regions)
+    for name, value in (("y", 0.6), ("feather", 0.2), ("pick_x", 0.2), ("pick_y", 0.1)):
+        rows[name].value_box.setValue(value)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+    before = _luma(np.array(win.last_preview, copy=True))
+    h, w = before.shape
+
+    def darkening(image):
+        delta = _luma(image) - before
+        sky = delta[int(0.05 * h):int(0.2 * h), int(0.15 * w):int(0.3 * w)].mean()
+        tower = delta[int(0.35 * h):int(0.48 * h), int(0.44 * w):int(0.465 * w)].mean()
+        return sky, tower
+
+    plain = _wait_preview(qtbot, win, lambda: win.regions.rows["exposure"].value_box.setValue(-1.0))
+    sky, tower = darkening(plain)
+    assert sky < -0.05 and tower < -0.05  # no range: everything under the filter
+    ranged = _wait_preview(qtbot, win, lambda: rows["color_range"].value_box.setValue(25))
+    sky, tower = darkening(ranged)
+    assert sky < -0.04 and tower > -0.01, (sky, tower)
+    # the eyedropper is drawn at the pick; drag it onto the tower
+    rect = win.viewer.image_rect()
+    start = QPoint(int(rect.x() + 0.2 * rect.width()), int(rect.y() + 0.1 * rect.height()))
+    end = QPoint(int(rect.x() + 0.4525 * rect.width()), int(rect.y() + 0.42 * rect.height()))
+    with qtbot.waitSignal(win.previewUpdated, timeout=60_000):
+        qtbot.mousePress(win.viewer, Qt.MouseButton.LeftButton, pos=start)
+        qtbot.mouseMove(win.viewer, (start + end) / 2)
+        qtbot.mouseMove(win.viewer, end)
+        qtbot.mouseRelease(win.viewer, Qt.MouseButton.LeftButton, pos=end)
+    item = win.params.local[index]
+    assert item["pick_x"] == pytest.approx(0.4525, abs=0.01) and item["pick_y"] == pytest.approx(0.42, abs=0.01)
+    assert item["x"] == 0.5  # the filter itself did not move
+    assert win.history.undo_label() == f"pick colour for {win.regions.label_for(f'local{index}')}"
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+    sky, tower = darkening(np.array(win.last_preview, copy=True))
+    assert tower < -0.04 and sky > -0.01, (sky, tower)
+    win.undo()
+    assert win.params.local[index]["pick_x"] == pytest.approx(0.2)
+    win.remove_point(index)
+    qtbot.waitUntil(lambda: not win._renderer.busy, timeout=60_000)
+
+
+@needs_data
 def test_graduated_filter_darkens_from_the_top(opened, qtbot):
     win = opened
     win.regions.add_graduated.click()
