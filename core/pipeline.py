@@ -60,6 +60,13 @@ def resolve_style(style: object):
     return load_style(style) if isinstance(style, (str, os.PathLike)) else style
 
 
+def check_overrides(style: object, overrides: Overrides) -> None:
+    """Validate ``--set`` overrides against the style's own sliders before any file is touched:
+    ``localN`` exists only where the style has N+1 local adjustments. Raises UnknownSliderError."""
+    base = getattr(resolve_style(style), "base", None)
+    apply_overrides(base if isinstance(base, Params) else Params(), overrides)
+
+
 def params_for(style: object, analysis: Analysis, overrides: Overrides = ()) -> Params:
     """The style's sliders decoded for this photo, with the user's overrides on top."""
     from .styles import decode

@@ -119,6 +119,31 @@ def test_sky_override_darkens_only_the_sky(home):
     assert abs((a[bottom] - b[bottom]).mean()) < 0.25 * (a[top] - b[top]).mean()
 
 
+def test_a_styles_local_adjustment_takes_set_overrides(home, capsys):
+    """red-filter-landscape has one graduated filter (local0): ``--set local0.*`` reaches it,
+    colour range included, and a local adjustment the style does not have is a clear error."""
+    src = _jpeg_with_exif(KODAK / "kodim21.png", home / "lighthouse.jpg", 384)
+    out = {name: home / f"{name}.png" for name in ("style", "burnt", "ranged")}
+    base = ["--style", "red-filter-landscape", "-q"]
+    assert main(["render", str(src), "-o", str(out["style"])] + base) == 0
+    assert main(["render", str(src), "-o", str(out["burnt"]), "--set", "local0.exposure=-1.5"] + base) == 0
+    assert main(["render", str(src), "-o", str(out["ranged"]), "--set", "local0.exposure=-1.5",
+                 "--set", "local0.color_range=40", "--set", "local0.pick_x=0.2",
+                 "--set", "local0.pick_y=0.1"] + base) == 0
+    a, b, c = (np.asarray(Image.open(out[n]), dtype=np.float64) for n in ("style", "burnt", "ranged"))
+    h, w = a.shape
+    sky = (slice(h // 20, h // 5), slice(w // 6, w // 3))
+    tower = (slice(int(0.3 * h), int(0.45 * h)), slice(int(0.44 * w), int(0.465 * w)))  # white, in the filter
+    assert (a[sky] - b[sky]).mean() > 2000 and (a[tower] - b[tower]).mean() > 2000
+    # the colour range picked in the sky: the sky still burnt, the white tower spared (brighter than
+    # under the plain filter; even than the style's own render, whose filter touched it too)
+    assert (a[sky] - c[sky]).mean() > 0.5 * (a[sky] - b[sky]).mean()
+    assert (c[tower] - b[tower]).mean() > (a[tower] - b[tower]).mean()
+    assert main(["render", str(src), "-o", str(home / "x.png"), "--set", "local1.exposure=-1"] + base) == 2
+    assert "local1: there are only 1 local adjustments" in capsys.readouterr().err
+    assert not (home / "x.png").exists()
+
+
 def test_cli_process_reports_cuda_request_without_gpu(home):
     pytest.importorskip("torch")
     import torch

@@ -59,6 +59,31 @@ def test_render_formats_and_overrides(service, photo_path):
     assert darker.mean() < 0.8 * tiff.mean()
 
 
+def test_overrides_reach_the_styles_local_adjustments(service, photo_path):
+    """``set=local0.*`` reaches the chosen style's graduated filter (red-filter-landscape has one);
+    a local adjustment the style lacks is a 400 naming it, for a render and for a bridge session."""
+    client = service.client()
+    plain = decode(client.render(photo_path, fmt="tiff16", style="red-filter-landscape"))
+    burnt = decode(client.render(photo_path, fmt="tiff16", style="red-filter-landscape",
+                                 overrides=["local0.exposure=-2", "local0.color_range=10"]))
+    top = slice(0, plain.shape[0] // 5)
+    assert burnt[top].mean() < 0.9 * plain[top].mean()
+    for call in (lambda: client.render(photo_path, style="red-filter-landscape", overrides=["local1.exposure=-1"]),
+                 lambda: client.create_session(photo_path, host="gimp", style="red-filter-landscape",
+                                               overrides=["local1.exposure=-1"])):
+        with pytest.raises(ServiceError) as err:
+            call()
+        assert err.value.status == 400 and "local1" in str(err.value)
+    time.sleep(2.1)  # no companion: the session renders at once, with the override
+    session = client.create_session(photo_path, host="gimp", style="red-filter-landscape",
+                                    overrides=["local0.exposure=-2", "local0.color_range=10"])
+    assert session["state"] == "applied"
+    expected = client.render(photo_path, style="red-filter-landscape",
+                             overrides=["local0.exposure=-2", "local0.color_range=10"])  # png16, as the session's
+    assert np.array_equal(decode(client.session_result(session["id"])), decode(expected))
+    client.delete_session(session["id"])
+
+
 def test_analyse_gives_regions_and_the_styles_sliders(service, photo_path):
     from silverprint.params import SEMANTIC_REGIONS
 

@@ -58,16 +58,15 @@ def collect_inputs(inputs: list[str], recursive: bool) -> tuple[list[Path], list
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..params import Params, apply_overrides
     from ..imageio import FORMAT_SUFFIX
-    from ..pipeline import default_output_name, resolve_style
+    from ..pipeline import check_overrides, default_output_name, resolve_style
     from ..progress import Progress
 
     from ..device import resolve_device
 
     device = str(resolve_device(args.device))  # a missing GPU is one clear error, not one per file
     style = resolve_style(args.style)
-    apply_overrides(Params(), args.overrides)  # validate every --set before touching any file
+    check_overrides(style, args.overrides)  # every --set, before touching any file
     files, notes = collect_inputs(args.inputs, args.recursive)
     if args.output and len(files) != 1:
         raise SilverprintError(f"-o takes exactly one input image ({len(files)} given); use --out-dir")

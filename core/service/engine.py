@@ -128,7 +128,7 @@ class Engine:
         from ..pipeline import render_photo
 
         style_obj = style_by_name(style)
-        _validate_overrides(overrides)
+        _validate_overrides(style_obj, overrides)
         photo = self.load(src, display_name)
         image = render_photo(photo, style_obj, overrides, device=self.device)
         out = save_image(self._out_path(fmt), image, fmt, exif=photo.exif)
@@ -163,7 +163,7 @@ class Engine:
         from ..pipeline import analyse, params_for
 
         style_obj = style_by_name(style)
-        _validate_overrides(overrides)
+        _validate_overrides(style_obj, overrides)
         photo = self.load(src, display_name)
         analysis = analyse(photo)
         params = params_for(style_obj, analysis, overrides)
@@ -178,10 +178,10 @@ class Engine:
                 "faces": len(diag.faces), "params": params.to_dict()}
 
 
-def _validate_overrides(overrides: Mapping[str, float] | list[str]) -> None:
-    from ..params import Params, apply_overrides
+def _validate_overrides(style_obj, overrides: Mapping[str, float] | list[str]) -> None:  # noqa: ANN001 - a Style
+    from ..pipeline import check_overrides
 
-    apply_overrides(Params(), overrides)  # raises UnknownSliderError (400) naming the bad slider
+    check_overrides(style_obj, overrides)  # raises UnknownSliderError (400) naming the bad slider
 
 
 def _mask_png(mask) -> str:  # noqa: ANN001 - float32 (h, w)

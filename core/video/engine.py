@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Union
 
 import numpy as np
 
-from ..params import Params, apply_overrides
+from ..params import Params
 
 Overrides = Union[Iterable[str], Mapping[str, object]]
 
@@ -26,8 +26,7 @@ class FrameEngine:
         self._pipeline = pipeline
         self.style = pipeline.resolve_style(style)
         self.overrides: Overrides = dict(overrides) if isinstance(overrides, Mapping) else list(overrides)
-        base = getattr(self.style, "base", None)
-        apply_overrides(base if isinstance(base, Params) else Params(), self.overrides)  # fail early
+        pipeline.check_overrides(self.style, self.overrides)  # fail early
         self.device = _resolve_device_name(device)
         self.turns = (rotation // 90) % 4  # quarter turns counter-clockwise to display upright
 

@@ -30,10 +30,14 @@ def _get(store: SessionStore, sid: str) -> Session:
     return session
 
 
-def _check_overrides(overrides: dict[str, str]) -> dict[str, float]:
-    from ...params import Params, apply_overrides
+def _check_overrides(overrides: dict[str, str], style: str | None) -> dict[str, float]:
+    """The sliders as numbers, checked against the style that will render (400 naming a bad one,
+    404 for an unknown style)."""
+    from ...pipeline import check_overrides
+    from ..engine import style_by_name
 
-    apply_overrides(Params(), overrides)  # 400 naming the bad slider
+    if overrides:
+        check_overrides(style_by_name(style), overrides)
     return {k: float(v) for k, v in overrides.items()}
 
 
@@ -65,7 +69,7 @@ async def create(request: Request, engine: EngineDep, store: SessionsDep,
                  host: Annotated[str, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")] = "other",
                  name: NameQuery = None, style: StyleQuery = None, format: OutputFormat = "png16",
                  mode: SessionMode = "auto", sliders: SliderSets = []):  # noqa: B006
-    overrides = _check_overrides(overrides_dict(sliders))
+    overrides = await run_in_threadpool(_check_overrides, overrides_dict(sliders), style)
     if style:
         from ..engine import style_by_name
 
@@ -165,7 +169,7 @@ async def apply(request: Request, sid: SessionId, engine: EngineDep, store: Sess
     if session.state not in WAITING or session.busy:
         raise HTTPException(409, f"session is {session.state}{' (rendering)' if session.busy else ''}; "
                                  "it can no longer be applied")
-    overrides = _check_overrides(overrides_dict(sliders))
+    overrides = await run_in_threadpool(_check_overrides, overrides_dict(sliders), style or session.style)
     upload = await read_upload(request, required=False)
     if upload is None:
         await _render(engine, store, session, style or session.style, overrides)
