@@ -95,3 +95,27 @@ def test_the_fit_learns_a_colour_range_burn(monkeypatch):
     without = run()
     assert all(item.get("color_range", 0) == 0 for item in without.params.local)
     assert ranged.psnr > without.psnr + 3.0, (ranged.psnr, without.psnr)
+
+
+def test_local_adjustments_that_do_not_pay_for_themselves_are_dropped():
+    """The learned burn stays; a barely visible graduated filter (fitted noise: it moves the error
+    by far less than 1 %) goes, and so does one that makes the fit worse."""
+    from silverprint.params import default_local
+
+    burn = dict(default_local("radial"), x=0.5, y=0.1, width=1.3, height=0.6, feather=0.5,
+                color_range=40, pick_x=0.5, pick_y=0.08, exposure=-1.2)
+    batches = fit._batches(_burned_pairs(burn))
+    noise = dict(default_local("graduated"), y=0.9, angle=180, feather=0.2, exposure=-0.03)
+    harm = dict(default_local("radial"), x=0.3, y=0.7, width=0.3, height=0.3, exposure=0.8)
+    fitted = Params()
+    fitted.local = [noise, burn, harm]
+    kept = fit.prune_locals(fitted, batches)
+    assert [item["kind"] for item in kept.local] == ["radial"] and kept.local[0]["color_range"] == 40
+    assert len(fitted.local) == 3  # the input is left alone
+    # the noise filter is visible (so the old rule kept it): only its gain drops it
+    with torch.no_grad():
+        a = [fit._render(fit._tensors(fitted), b) for b in batches]
+        without = fitted.copy()
+        without.local = [burn, harm]
+        b_ = [fit._render(fit._tensors(without), b) for b in batches]
+    assert max(float((x - y).abs().amax()) for x, y in zip(a, b_)) >= fit.LOCAL_MIN_EFFECT

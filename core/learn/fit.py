@@ -9,7 +9,8 @@ Two uses of one optimiser:
   preview-size copy of every pair; per-region sliders are a shared value plus per-region deltas
   with an L2 pull toward the shared value, so that regions only differ where the edits show it.
   A fixed template of local adjustments (a graduated filter from the top, a radial filter, a
-  radial filter with a colour range over the top) is fitted too; adjustments that end up with no visible effect are dropped.
+  radial filter with a colour range over the top) is fitted too; adjustments that do not pay
+  for themselves (no visible effect, or under 1 % of the training error) are dropped.
 - `fit_pair`: the same for one pair, starting from the shared fit, with a pull toward it: the
   per-pair residual from the style says what the content-adaptive decoder has to explain.
 """
@@ -64,6 +65,9 @@ FIXED_GEOMETRY = {"invert"}
 #: A local adjustment whose largest effect on the training previews is below this (display
 #: units, 0.5/255) is dropped from the style.
 LOCAL_MIN_EFFECT = 0.5 / 255
+#: ... and so is one whose removal raises the training previews' error by less than this share
+#: (1 %, about 0.04 dB: the bar the style model sets for its subjects and decoder).
+LOCAL_MIN_GAIN = 0.01
 
 
 @dataclass
@@ -507,30 +511,60 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
             _polish(model, [_sampled_batch(data, SAMPLES_PER_PAIR, fixed_local=params)], anchor_t, anchor_weight,
                     iterations)
             params = _params_of(model)
-    return _finish(params, _batches(data), steps + (local_steps if local else 0))
+    return _finish(params, _batches(data), steps + (local_steps if local else 0), prune=local and local_steps > 0)
 
 
-def _finish(params: Params, batches: list[_Batch], steps: int) -> FitResult:
-    """Drop local adjustments without a visible effect; measure the error per pair."""
+def _finish(params: Params, batches: list[_Batch], steps: int, prune: bool = True) -> FitResult:
+    """Measure the error per pair, after dropping the local adjustments that do not pay for
+    themselves (``prune``: they were fitted here, `prune_locals`)."""
+    if prune:
+        params = prune_locals(params, batches)
     n_pixels = sum(b.edit.numel() for b in batches)
+    sse, per = 0.0, {}
     with torch.no_grad():
-        keep = []
-        full = [_render(_tensors(params), batch) for batch in batches]
-        for i in range(len(params.local)):
-            trial = params.copy()
-            trial.local = [item for j, item in enumerate(params.local) if j != i]
-            effect = max(float((a - _render(_tensors(trial), batch)).abs().amax())
-                         for a, batch in zip(full, batches))
-            if effect >= LOCAL_MIN_EFFECT:
-                keep.append(i)
-        params.local = [params.local[i] for i in keep]
-        sse, per = 0.0, {}
         t = _tensors(params)
         for batch in batches:
             err = ((_render(t, batch) - batch.edit) ** 2).flatten(1)
             sse += float(err.sum())
             per.update({n: float(e.mean()) for n, e in zip(batch.names, err)})
     return FitResult(params, sse / n_pixels, steps, per)
+
+
+def prune_locals(params: Params, batches: list[_Batch]) -> Params:
+    """``params`` without the fitted local adjustments that do not pay for themselves.
+
+    The template's adjustments are fitted to every style, so on a style that has none (a film
+    stock) they end up fitting noise: small moves that change a few pixels of the training
+    previews but nothing a new photo would need. One is dropped when its largest effect is
+    invisible (`LOCAL_MIN_EFFECT`), or, least useful first, when removing it raises the training
+    error by less than `LOCAL_MIN_GAIN`.
+    """
+    def render_all(p: Params) -> list[torch.Tensor]:
+        t = _tensors(p)
+        return [_render(t, batch) for batch in batches]
+
+    def sse_of(p: Params) -> float:
+        return sum(float(((a - batch.edit) ** 2).sum()) for a, batch in zip(render_all(p), batches))
+
+    def without(p: Params, i: int) -> Params:
+        trial = p.copy()
+        trial.local = [item for j, item in enumerate(p.local) if j != i]
+        return trial
+
+    with torch.no_grad():
+        full = render_all(params)
+        out = params.copy()
+        out.local = [item for i, item in enumerate(params.local)
+                     if max(float((a - b).abs().amax()) for a, b in zip(full, render_all(without(params, i))))
+                     >= LOCAL_MIN_EFFECT]
+        while out.local:
+            base = sse_of(out)
+            gains = [sse_of(without(out, i)) - base for i in range(len(out.local))]
+            worst = min(range(len(gains)), key=gains.__getitem__)
+            if gains[worst] >= LOCAL_MIN_GAIN * base:
+                break
+            out = without(out, worst)
+    return out
 
 
 def _tensors(params: Params):
