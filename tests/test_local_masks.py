@@ -116,45 +116,30 @@ def _renderer_masks(locals_: list[dict], rgb_t, h: int, w: int):
     return out
 
 
-def test_numpy_local_masks_equal_the_renderers():
-    """The masks the GUI shows (numpy) are the masks the renderer applies (`render.spatial`)."""
+def test_masks_on_a_numpy_image_are_the_ones_the_renderer_applies():
+    """What the GUI overlays show and full-size renders upsample (`local_masks`, given to the
+    renderer) renders exactly like the renderer's own masks computed from the geometry."""
     torch = pytest.importorskip("torch")
-    from silverprint.regions.local import graduated_mask, in_colour_range, point_colour, point_mask, radial_mask
+    from silverprint.params import Params, SEMANTIC_REGIONS
+    from silverprint.render import render
+    from silverprint.render.tensors import params_to_tensors
 
     rng = np.random.default_rng(3)
-    rgb = rng.random((24, 36, 3)).astype(np.float32)
-    ref = local_masks(LOCALS, rgb)
-    tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).double()
-    theirs = _renderer_masks(LOCALS, tensor, 24, 36)
-    for i, (mask, other) in enumerate(zip(ref, theirs)):
-        if i not in COLOURED:
-            np.testing.assert_allclose(other.numpy(), mask, atol=1e-5)
-    # Colour-selective masks: same shape and colour weight given the same reference colour (the two
-    # sample it from differently pre-averaged images: a box window here, the render's block mean there).
-    for i in COLOURED:
-        item = LOCALS[i]
-        reference = _renderer_reference(item, tensor)
-        if item["kind"] == "point":
-            ours = point_mask(rgb, item["x"], item["y"], item["radius"], item["similarity"], reference=reference)
-        else:
-            shape = (graduated_mask(24, 36, item["x"], item["y"], item["angle"], item["feather"])
-                     if item["kind"] == "graduated" else
-                     radial_mask(24, 36, *(item[n] for n in ("x", "y", "width", "height", "angle", "feather",
-                                                              "invert"))))
-            ours = in_colour_range(shape, rgb, item["color_range"], item["pick_x"], item["pick_y"], reference)
-            assert not np.allclose(ours, shape, atol=1e-3)  # the range does select
-        np.testing.assert_allclose(theirs[i].numpy(), ours, atol=1e-5)
-    assert point_colour(rgb, LOCALS[2]["x"], LOCALS[2]["y"]).shape == (3,)
-
-
-def _renderer_reference(item: dict, rgb_t) -> np.ndarray:
-    import torch
-
-    from silverprint.render import spatial
-    from silverprint.render.tensors import GEOMETRY_NAMES
-
-    geometry = torch.tensor([float(item[n]) for n in GEOMETRY_NAMES[item["kind"]]], dtype=torch.float64)
-    return spatial.reference_colour(item["kind"], geometry, rgb_t)[0].numpy().astype(np.float32)
+    rgb = rng.random((600, 900, 3)).astype(np.float32)  # large enough for the renderer's block mean
+    given = local_masks(LOCALS, rgb)
+    assert given.shape == (len(LOCALS), 600, 900) and given.dtype == np.float32
+    for i in COLOURED:  # the colour-selective ones do select: not their plain shape
+        plain = local_masks([dict(LOCALS[i], color_range=0, similarity=0)], rgb)[0]
+        assert np.abs(given[i] - plain).max() > 0.3
+    params = Params()
+    params.local = [dict(item, exposure=(-1) ** i * 0.7) for i, item in enumerate(LOCALS)]
+    t = params_to_tensors(params)
+    image = torch.from_numpy(rgb).permute(2, 0, 1)[None]
+    masks = torch.zeros(1, len(SEMANTIC_REGIONS), 8, 8)
+    masks[:, -1] = 1
+    own = render(image, masks, None, t)
+    with_given = render(image, masks, torch.from_numpy(given)[None], t)
+    assert float((own - with_given).abs().max()) < 2e-6
 
 
 @pytest.mark.grad

@@ -5,8 +5,8 @@ Public API (docs/ARCHITECTURE.md):
   analysis size (long side `ANALYSIS_SIZE`), soft, edge-aware, summing to 1; `.faces`,
   `.person_found` diagnostics.
 - `analysis_image(rgb)`: the photo at the analysis size.
-- `local_masks(local, rgb_small) -> (L, h, w)`: graduated / radial / control-point masks (numpy;
-  the renderer's differentiable torch masks are `silverprint.render.spatial`, same formulas).
+- `local_masks(local, rgb_small) -> (L, h, w)`: graduated / radial / control-point masks on a
+  numpy image, computed by the renderer's own `silverprint.render.spatial`.
 - `confident_guided_upsample` (what the masks are refined with), `guided_filter`,
   `guided_upsample`: edge-aware guided filters (numpy + OpenCV box filters).
 

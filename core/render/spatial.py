@@ -129,8 +129,8 @@ def graduated_mask(geometry: torch.Tensor, height: int, width: int, start: int, 
                    rgb: torch.Tensor | None = None, reference: torch.Tensor | None = None) -> torch.Tensor:
     """Graduated filter: 1 on the side the angle points away from, 0 past a band of width ``feather``.
 
-    Angle 0 puts the effect at the top edge, fading downwards; positive angles rotate the
-    direction of the fade counter-clockwise on screen. Distances are in fractions of the height.
+    Angle 0 puts the effect at the top edge, fading downwards; positive angles turn it clockwise
+    on screen (90: the right edge). Distances are in fractions of the height.
     With ``rgb`` rows and the picked ``reference`` colour, the mask is limited to the filter's colour
     range (`colour_range_weight`).
 
