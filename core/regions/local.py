@@ -69,14 +69,8 @@ def local_masks(local: Sequence[dict[str, Any]], rgb_small: np.ndarray) -> np.nd
         for item, kind in zip(local, kinds):
             names = GEOMETRY_NAMES[kind]
             geometry = torch.tensor([float(_value(item, n)) for n in names], dtype=torch.float32)
-            coloured = kind == "point" or float(_value(item, "color_range")) > 0
-            ref = spatial.reference_colour(kind, geometry, small) if coloured else None
-            if kind == "point":
-                mask = spatial.point_mask(geometry, rgb, ref, h, w, 0, h)
-            else:
-                shape = spatial.graduated_mask if kind == "graduated" else spatial.radial_mask
-                mask = shape(geometry, h, w, 0, h, rgb if coloured else None, ref)
-            out.append(mask.reshape(h, w))
+            ref = spatial.reference_colour(kind, geometry, small) if engine.selects_colour(kind, geometry) else None
+            out.append(engine.shape_mask(kind, geometry, rgb, ref, h, w, 0, h, 1).reshape(h, w))
     return torch.stack(out).numpy().astype(np.float32, copy=False)
 
 

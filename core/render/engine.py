@@ -140,7 +140,7 @@ def prepare(t: RenderTensors, seed: int | None = None) -> Prepared:
             bands=tone.band_ev(sliders.unsqueeze(0)) if _active(sliders[:tone.N_BANDS]) else None,
             lut=tone.display_luts(sliders.unsqueeze(0))[0] if _active(tone_sliders) else None,
             k=sliders[_STRUCTURE] / 100.0 if _active(sliders[_STRUCTURE]) else None,
-            colour=kind == "point" or _active(t.local_geometry[i, _COLOUR_RANGE[kind]])))
+            colour=selects_colour(kind, t.local_geometry[i])))
     g = t.g
     vignette = None
     if _active(g("vignette")):
@@ -309,15 +309,28 @@ def local_mask_rows(prep: Prepared, given: torch.Tensor | None, rgb_rows: torch.
         if given is not None:
             out.append(spatial.resize_rows(given[:, lp.index:lp.index + 1], height, width, start, stop))
             continue
-        ref = refs.get(lp.index)
-        if lp.kind == "graduated":
-            m = spatial.graduated_mask(lp.geometry, height, width, start, stop, rgb_rows, ref)
-        elif lp.kind == "radial":
-            m = spatial.radial_mask(lp.geometry, height, width, start, stop, rgb_rows, ref)
-        else:
-            m = spatial.point_mask(lp.geometry, rgb_rows, ref, height, width, start, stop)
-        out.append((m if m.dim() == 3 else m.expand(batch, -1, -1)).unsqueeze(1))
+        out.append(shape_mask(lp.kind, lp.geometry, rgb_rows, refs.get(lp.index), height, width, start, stop,
+                              batch))
     return out
+
+
+def selects_colour(kind: str, geometry: torch.Tensor) -> bool:
+    """Whether a local adjustment's mask depends on colour: a control point, or a filter whose
+    colour range is on (or being learned)."""
+    return kind == "point" or _active(geometry[_COLOUR_RANGE[kind]])
+
+
+def shape_mask(kind: str, geometry: torch.Tensor, rgb_rows: torch.Tensor | None, ref: torch.Tensor | None,
+               height: int, width: int, start: int, stop: int, batch: int) -> torch.Tensor:
+    """One local adjustment's mask from its geometry for rows start..stop, ``(B, 1, rows, W)``
+    (``ref``: its reference colour, from `colour_refs`, when it selects by colour)."""
+    if kind == "graduated":
+        m = spatial.graduated_mask(geometry, height, width, start, stop, rgb_rows, ref)
+    elif kind == "radial":
+        m = spatial.radial_mask(geometry, height, width, start, stop, rgb_rows, ref)
+    else:
+        m = spatial.point_mask(geometry, rgb_rows, ref, height, width, start, stop)
+    return (m if m.dim() == 3 else m.expand(batch, -1, -1)).unsqueeze(1)
 
 
 def colour_refs(prep: Prepared, rgb_small: torch.Tensor | None) -> dict:

@@ -125,10 +125,10 @@ class Engine:
                     overrides: Mapping[str, float] | list[str], fmt: str) -> Rendered:
         """Render an uploaded file with a style into a new file in the work folder."""
         from ..imageio import save_image
-        from ..pipeline import render_photo
+        from ..pipeline import check_overrides, render_photo
 
         style_obj = style_by_name(style)
-        _validate_overrides(style_obj, overrides)
+        check_overrides(style_obj, overrides)  # 400 naming a bad slider, before any work
         photo = self.load(src, display_name)
         image = render_photo(photo, style_obj, overrides, device=self.device)
         out = save_image(self._out_path(fmt), image, fmt, exif=photo.exif)
@@ -160,10 +160,10 @@ class Engine:
         import numpy as np
 
         from ..params import SEMANTIC_REGIONS
-        from ..pipeline import analyse, params_for
+        from ..pipeline import analyse, check_overrides, params_for
 
         style_obj = style_by_name(style)
-        _validate_overrides(style_obj, overrides)
+        check_overrides(style_obj, overrides)  # 400 naming a bad slider, before any work
         photo = self.load(src, display_name)
         analysis = analyse(photo)
         params = params_for(style_obj, analysis, overrides)
@@ -176,12 +176,6 @@ class Engine:
         return {"width": int(w), "height": int(h), "style": style_obj.name,
                 "regions": regions, "person_found": bool(diag.person_found),
                 "faces": len(diag.faces), "params": params.to_dict()}
-
-
-def _validate_overrides(style_obj, overrides: Mapping[str, float] | list[str]) -> None:  # noqa: ANN001 - a Style
-    from ..pipeline import check_overrides
-
-    check_overrides(style_obj, overrides)  # raises UnknownSliderError (400) naming the bad slider
 
 
 def _mask_png(mask) -> str:  # noqa: ANN001 - float32 (h, w)
