@@ -557,13 +557,13 @@ def prune_locals(params: Params, batches: list[_Batch]) -> Params:
         out.local = [item for i, item in enumerate(params.local)
                      if max(float((a - b).abs().amax()) for a, b in zip(full, render_all(without(params, i))))
                      >= LOCAL_MIN_EFFECT]
+        base = sse_of(out) if out.local else 0.0
         while out.local:
-            base = sse_of(out)
-            gains = [sse_of(without(out, i)) - base for i in range(len(out.local))]
-            worst = min(range(len(gains)), key=gains.__getitem__)
-            if gains[worst] >= LOCAL_MIN_GAIN * base:
+            trials = [sse_of(without(out, i)) for i in range(len(out.local))]
+            worst = min(range(len(trials)), key=trials.__getitem__)
+            if trials[worst] - base >= LOCAL_MIN_GAIN * base:
                 break
-            out = without(out, worst)
+            out, base = without(out, worst), trials[worst]  # its error is the one just measured
     return out
 
 
