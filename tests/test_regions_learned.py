@@ -185,6 +185,30 @@ def test_a_sky_must_span_part_of_the_top_edge():
     np.testing.assert_array_equal(learned.spans_the_top(sky), sky)
 
 
+def test_a_sky_that_is_not_blue_must_outshine_the_scene():
+    """A pale wall over darker shutters and a bright grey overcast sky over a darker street are
+    both grey at the top of the frame; only the sky is the scene's light source."""
+    h, w = 60, 90
+    rng = np.random.default_rng(3)
+    shade = 0.08 * rng.random((h, w, 1)).astype(np.float32)
+    wall = np.empty((h, w, 3), np.float32)
+    wall[:] = (0.62, 0.6, 0.55)                                   # a pale beige wall, rows 0-29
+    wall[30:] = (0.75, 0.72, 0.68)                                # lighter stone and flowers below
+    wall[8:55, 30:60] = (0.3, 0.4, 0.4)                           # dark shutters
+    wall += shade
+    sky = np.full((h, w), 0.05, np.float32)
+    sky[:30] = 0.9
+    sky[8:30, 30:60] = 0.05
+    assert learned.lights_the_scene(sky, compute_features(wall, wall)).max() < 0.5
+    overcast = wall.copy()
+    overcast[:30] = (0.9, 0.9, 0.9)                               # the same shape, a bright grey sky
+    overcast[30:] = (0.45, 0.42, 0.38) + shade[30:]               # over a darker street
+    np.testing.assert_array_equal(learned.lights_the_scene(sky, compute_features(overcast, overcast)), sky)
+    blue = wall.copy()
+    blue[:30] = (0.35, 0.5, 0.85)                                 # a blue sky need not outshine
+    np.testing.assert_array_equal(learned.lights_the_scene(sky, compute_features(blue, blue)), sky)
+
+
 def _cloud_scene() -> tuple[np.ndarray, np.ndarray]:
     """(rgb, classifier sky) of a blue sky over dark ground: a white cloud hangs in the sky, and a
     white wall stands on the ground between two dark trees (sky only above it); the classifier
