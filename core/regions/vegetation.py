@@ -42,6 +42,16 @@ SEGMENT_SCALE = 150.0  # Felzenszwalb scale on the half-size grid (larger: bigge
 SEGMENT_SHARE = 0.4  # a segment this much vegetation is vegetation throughout ...
 SEGMENT_NONE = 0.15  # ... one with less than this has none
 BACKDROP_AREA = 0.10  # a smooth green area this large (fraction of the frame) is defocused foliage
+TREELINE_DARK = 20.0  # L*: a distant treeline lies at least this far below the sky's median
+TREELINE_HUE = (60.0, 230.0)  # HSV degrees: green to the blue-cyan of aerial perspective
+TREELINE_MAX_SAT = 0.45  # HSV saturation: haze greys distant leaves; vivid blue is paint or sail
+TREELINE_MAX_HEIGHT = 0.15  # fraction of the frame height: a band, not a sea reaching the bottom
+TREELINE_MAX_SLOPE = 0.5  # fraction of the frame height a slope filling the top may span
+TREELINE_LEAN = (0.01, 0.02)  # median (g - r, g - b) / (r + g + b) of such a slope: still green
+TREELINE_MIN_WIDTH = 0.08  # fraction of the frame width the band spans at least
+TREELINE_MIN_THICK = 0.015  # fraction of the height: median column thickness (a sea's dark rim is thinner)
+TREELINE_TOUCH = 0.5  # share of the band's columns whose top meets the sky
+TREELINE_PROB = 0.85  # vegetation probability given to a treeline found by context
 
 
 def greenness(f: Features) -> np.ndarray:
@@ -76,12 +86,14 @@ def pale_greenness(f: Features) -> np.ndarray:
     return hue_ok * sat_ok * gr_ok * gb_ok * light_ok
 
 
-def vegetation_probability(f: Features) -> np.ndarray:
+def vegetation_probability(f: Features, sky: np.ndarray | None = None) -> np.ndarray:
     """Soft vegetation probability (h, w) float32 on the working grid.
 
     Two passes of the same density test: one on clearly plant-coloured pixels, one that also
     admits pale (hazy, dull, overcast) green with leaf texture; a region found only by the
     second pass is kept when it contains vegetation the first pass is sure of (hysteresis).
+    With the photo's ``sky`` probability (same grid), a distant treeline is found by its
+    context as well (`distant_treeline`).
     """
     textured = sigmoid((f.texture - 1.2) / 0.4)
     green = greenness(f)
@@ -91,7 +103,68 @@ def vegetation_probability(f: Features) -> np.ndarray:
     prob = grow_into(strong, loose)
     prob = segment_consensus(f.rgb, prob)
     prob = close_gaps(prob)
-    return prob if f.detail is None else drop_smooth(prob, f.detail)
+    prob = prob if f.detail is None else drop_smooth(prob, f.detail)
+    if sky is not None:
+        prob = np.maximum(prob, TREELINE_PROB * distant_treeline(f, sky)).astype(np.float32)
+    return prob
+
+
+def distant_treeline(f: Features, sky: np.ndarray) -> np.ndarray:
+    """(h, w) bool: wooded land seen against the sky, found by its context rather than its colour.
+
+    Aerial perspective turns a distant wooded shore or ridge dark and blue-grey-cyan: no colour
+    test admits it without admitting water and sky. Its context does: seen from afar, foliage
+    absorbs far more light than the sky behind it (at least `TREELINE_DARK` L* below the sky's
+    median), while far water reflects that sky and stays close to it; it leans green-blue, never
+    warm like rock, roofs or earth (green above red in normalised rgb). (Texture does not help:
+    at this distance a canopy is as smooth as water on the working grid.) A connected region of
+    such pixels, thicker than a far sea's dark rim (`TREELINE_MIN_THICK`), is wooded land when
+    it is either
+      - a band: it meets the sky along at least `TREELINE_TOUCH` of its width and ends within
+        `TREELINE_MAX_HEIGHT` of the frame (a sea runs on to the shore or the frame's bottom), or
+      - a slope that fills the top of the frame: it meets the sky or leaves the frame at the top
+        along that share of its width, ends within `TREELINE_MAX_SLOPE` of the frame, and, being
+        nearer than a far band, still leans green as a whole (its median pixel has green above
+        both red and blue by `TREELINE_LEAN`; a hazy hill of bare branches or buildings leans
+        blue or warm).
+    """
+    h, w = sky.shape
+    above = sky > 0.5
+    if above.sum() < 0.02 * h * w:
+        return np.zeros((h, w), bool)
+    light = f.lab[..., 0]
+    r, g, b = f.rgb[..., 0], f.rgb[..., 1], f.rgb[..., 2]
+    cand = (~above & (light < float(np.median(light[above])) - TREELINE_DARK)
+            & (g > r) & (f.sat < TREELINE_MAX_SAT)
+            & (f.hue > TREELINE_HUE[0]) & (f.hue < TREELINE_HUE[1])).astype(np.uint8)
+    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    # The sky within two rows above a pixel: a band's top meets the sky.
+    under_sky = np.zeros_like(above)
+    under_sky[1:] |= above[:-1]
+    under_sky[2:] |= above[:-2]
+    s = r + g + b + 1e-3
+    out = np.zeros((h, w), bool)
+    for c in range(1, n):
+        x, y, cw, ch, _ = stats[c]
+        if cw < TREELINE_MIN_WIDTH * w or ch > max(TREELINE_MAX_HEIGHT, TREELINE_MAX_SLOPE) * h:
+            continue
+        box = (slice(y, y + ch), slice(x, x + cw))
+        part = lab[box] == c
+        columns = part.sum(axis=0)
+        if np.median(columns[columns > 0]) < TREELINE_MIN_THICK * h:
+            continue
+        touching = np.count_nonzero((part & under_sky[box]).any(axis=0))
+        band = ch <= TREELINE_MAX_HEIGHT * h and touching >= TREELINE_TOUCH * cw
+        if not band and ch <= TREELINE_MAX_SLOPE * h:
+            touching += np.count_nonzero(part[0]) if y == 0 else 0
+            green_r = float(np.median(((g - r) / s)[box][part]))
+            green_b = float(np.median(((g - b) / s)[box][part]))
+            band = (touching >= TREELINE_TOUCH * cw and green_r > TREELINE_LEAN[0]
+                    and green_b > TREELINE_LEAN[1])
+        if band:
+            out[box] |= part
+    return out
 
 
 def drop_smooth(prob: np.ndarray, detail: np.ndarray, threshold: float | None = None) -> np.ndarray:
