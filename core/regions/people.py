@@ -73,6 +73,15 @@ SMALL_SHORT_CONFIDENCE = 0.5  # short-range detector's second opinion on the fac
 SMALL_VERIFY_CROPS = (4.0, 3.0, 6.0)  # second-look crops' sides, in face sizes (see _face_again)
 SMALL_SHORT_ALONE = 16  # px: the smallest face the short-range detector alone may confirm
 SMALL_SKIN = 0.25  # share of a small face's box that must have skin chroma (not a grey machine)
+COMPANION_FACE = 0.026  # faces up to this size (fraction of the long side) get a companion search
+COMPANION_FACES = 3  # at most this many faces (best first) are searched beside
+COMPANION_STEP = 4.0  # face sizes between the companion windows' centres (each 2 steps wide)
+COMPANION_REACH = 2  # windows on each side of a face (the strip spans 12 face sizes each side)
+COMPANION_HEIGHT = (3.5, 12.0)  # a companion's height, in face sizes (a head and torso .. standing)
+COMPANION_WIDTH = (1.0, 6.0)  # and width (one person .. a huddle of three)
+COMPANION_UPRIGHT = 1.15  # a companion is this much taller than wide (hulls, rails, bows are wide)
+COMPANION_AGAIN = 0.75  # share of a companion the segmenter covers again on a crop centred on it
+COMPANION_TOP = (-2.5, 3.0)  # where their top may lie, in face sizes from the face's top (same band)
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,7 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         # object. Only for a figure of some size (at its 256 px input a smaller one is too small
         # for BlazePose) and one person (it follows one; with two it gained kodim12 0.003 IoU
         # for ~20 ms).
+        companions = _companions(models, u8, segment, faces) if faces else None
         run_pose = someone and largest >= SMALL_MAX and len(faces) <= POSE_MAX_FACES
         pose = models.quietly("pose", u8) if run_pose else None
         ovals = _face_ovals(models, u8) if faces else []
@@ -232,6 +242,8 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
         return PeopleResult(zeros, zeros.copy(), [], False)
 
     person = _trusted_segments(segment, faces, pose_points, (h, w))
+    if companions is not None:
+        person = np.maximum(person, companions)
     if pose_mask is not None:
         if faces:
             person = _without_held_objects(person, pose_mask, faces)
@@ -241,6 +253,99 @@ def detect_people(rgb: np.ndarray) -> PeopleResult:
     skin = _skin(rgb, person, face_mask, faces)
     return PeopleResult(person.astype(np.float32), np.minimum(skin, person).astype(np.float32),
                         faces, pose_found)
+
+
+def _companions(models: _Models, u8: np.ndarray, segment: np.ndarray, faces: list[Face]) -> np.ndarray:
+    """People beside a confirmed small person whose own face the detectors cannot confirm.
+
+    Why: crew on a deck, a group on a shore stand together at one scale, and most of them show
+    the camera a back, a profile or a hood; the face search vouches for one of them at best, and
+    the frame-level segmenter (a 256 px input) does not see people a few dozen pixels tall. On a
+    crop of one body's size the segmenter outlines them well. So beside each confirmed face of
+    at most `COMPANION_FACE` of the long side, windows of its body's width (8 face sizes) step
+    sideways by `COMPANION_STEP` face sizes along the band its body occupies; each pixel takes
+    the most confident window, a window's say fading at a border that cuts (see `_crop_weight`;
+    the segmenter drops a person a border cuts in half, so a mean would halve them). What
+    that strip sees beyond the trusted people is a companion when its size is a person's at
+    that face's scale (and taller than wide), its top lies in the same band, the strip's own
+    ends do not cut it and the segmenter sees it again on a crop centred on it.
+    Nothing runs without such a face, so a photo without people gets no new person (~2 ms a
+    window, 6 windows a face).
+    """
+    h, w = segment.shape
+    out = np.zeros((h, w), np.float32)
+    small = [f for f in faces if _face_px(f, h, w) <= COMPANION_FACE * max(h, w)]
+    if not small:
+        return out
+    explained = cv2.dilate((_trusted_segments(segment, faces, [], (h, w)) > 0.5).astype(np.uint8),
+                           np.ones((5, 5), np.uint8)) > 0
+    for face in sorted(small, key=lambda f: -f.score)[:COMPANION_FACES]:
+        size = _face_px(face, h, w)
+        cx, top = (face.box[0] + face.box[2]) / 2 * w, face.box[1] * h
+        # The band reaches above the face by more than a companion's top may (a head higher
+        # up the deck), so a segment cut by the band's top (a sail, a mast) is not taken.
+        y0 = int(max(0, top + (COMPANION_TOP[0] - 1.0) * size))
+        y1 = int(min(h, face.box[3] * h + 8.0 * size))
+        half = COMPANION_STEP * size
+        sx0 = int(max(0, cx - (COMPANION_REACH + 1) * half))
+        sx1 = int(min(w, cx + (COMPANION_REACH + 1) * half))
+        if y1 - y0 < 8 or sx1 - sx0 < 8:
+            continue
+        strip = np.zeros((y1 - y0, sx1 - sx0), np.float32)
+        for k in range(-COMPANION_REACH, COMPANION_REACH + 1):
+            x0, x1 = int(max(sx0, cx + (k - 1) * half)), int(min(sx1, cx + (k + 1) * half))
+            if k == 0 or x1 - x0 < half:
+                continue
+            mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
+            if mask is None:
+                continue
+            part = strip[:, x0 - sx0:x1 - sx0]
+            np.maximum(part, _crop_weight((x0, y0, x1, y1), h, w) * mask.astype(np.float32), out=part)
+        seen = ((strip > 0.5) & ~explained[y0:y1, sx0:sx1]).astype(np.uint8)
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(seen, connectivity=8)
+        for i in range(1, n):
+            bx, by, bw, bh, _ = stats[i]
+            cut = (bx == 0 and sx0 > 0) or (bx + bw == sx1 - sx0 and sx1 < w) or (by == 0 and y0 > 0)
+            if (cut or not COMPANION_HEIGHT[0] * size <= bh <= COMPANION_HEIGHT[1] * size
+                    or not COMPANION_WIDTH[0] * size <= bw <= COMPANION_WIDTH[1] * size
+                    or not COMPANION_TOP[0] * size <= y0 + by - top <= COMPANION_TOP[1] * size):
+                continue
+            if bh < COMPANION_UPRIGHT * bw or not _segmented_again(models, u8, lab == i, (sx0, y0)):
+                continue
+            keep = cv2.dilate((lab == i).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            region = out[y0:y1, sx0:sx1]
+            region[keep] = np.maximum(region[keep], strip[keep])
+    return out
+
+
+def _segmented_again(models: _Models, u8: np.ndarray, blob: np.ndarray, at: tuple[int, int]) -> bool:
+    """The segmenter, on a square crop centred on ``blob`` (a strip's bool mask whose corner is
+    at ``at`` in the frame), covers at least `COMPANION_AGAIN` of it.
+
+    Why: a person holds up when seen centred at another scale; a painted bow or a coiled sail
+    that one window took for a person mostly does not.
+    """
+    h, w = u8.shape[:2]
+    ys, xs = np.nonzero(blob)
+    ys, xs = ys + at[1], xs + at[0]
+    side = int(1.6 * max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1))
+    x0 = int(max(0, min(w - side, (xs.min() + xs.max() - side) / 2)))
+    y0 = int(max(0, min(h - side, (ys.min() + ys.max() - side) / 2)))
+    crop = np.ascontiguousarray(u8[y0:y0 + side, x0:x0 + side])
+    if min(crop.shape[:2]) < 8:
+        return False
+    mask = models.segmenter.process(crop).segmentation_mask
+    if mask is None:
+        return False
+    inside = (ys >= y0) & (ys < y0 + crop.shape[0]) & (xs >= x0) & (xs < x0 + crop.shape[1])
+    seen = np.zeros(ys.shape, bool)
+    seen[inside] = mask[ys[inside] - y0, xs[inside] - x0] > 0.5
+    return float(seen.mean()) >= COMPANION_AGAIN
+
+
+def _face_px(face: Face, h: int, w: int) -> float:
+    """A face's size in pixels (the longer side of its box)."""
+    return max((face.box[2] - face.box[0]) * w, (face.box[3] - face.box[1]) * h)
 
 
 def _without_held_objects(person: np.ndarray, pose_mask: np.ndarray, faces: list[Face]) -> np.ndarray:
