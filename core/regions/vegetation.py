@@ -28,6 +28,8 @@ HUE_LO, HUE_HI = 35.0, 145.0  # HSV degrees: yellow-green (dry grass, autumn) ..
 MAX_VIVID = 0.42  # HSV saturation x value: leaves are never as vivid as lime plastic or paint
 MIN_SAT = 0.28  # HSV saturation; grey-greens below are water, lichen, weathered paint
 MAX_L = 78.0  # L*: foliage reflects < ~60 % even in sun; brighter yellow-greens are clouds, paint
+YELLOW_MAX_L = 45.0  # L* ceiling at HUE_LO, rising to MAX_L at YELLOW_HUE: bright yellow is rock, sand
+YELLOW_HUE = 50.0  # HSV degrees from which a plant colour may be as light as MAX_L
 DENSITY_RADIUS = 3  # pixels on the working grid
 DENSITY_MIN = 0.3  # share of plant evidence in the neighbourhood for a pixel to be vegetation
 DARK_GAP_L = 32.0  # L*: darker pixels (shadowed leaves, gaps) take their neighbourhood's verdict
@@ -58,7 +60,10 @@ def greenness(f: Features) -> np.ndarray:
     """Per-pixel evidence of plant colour in [0, 1]."""
     hue_ok = sigmoid((f.hue - HUE_LO) / 5.0) * sigmoid((HUE_HI - f.hue) / 6.0)
     sat_ok = sigmoid((f.sat - MIN_SAT) / 0.03)
-    light_ok = sigmoid((MAX_L - f.lab[..., 0]) / 4.0)
+    # Leaves absorb most visible light; bare rock, sand and dry earth of the same yellow hue
+    # reflect much more. Near the yellow end of the range a plant must therefore be darker.
+    yellowness = np.clip((YELLOW_HUE - f.hue) / (YELLOW_HUE - HUE_LO), 0.0, 1.0)
+    light_ok = sigmoid((MAX_L - yellowness * (MAX_L - YELLOW_MAX_L) - f.lab[..., 0]) / 4.0)
     r, g, b = f.rgb[..., 0], f.rgb[..., 1], f.rgb[..., 2]
     excess = (2 * g - r - b) / (r + g + b + 1e-3)  # excess-green index on chromaticities
     exg_ok = sigmoid((excess - 0.04) / 0.03)
@@ -158,8 +163,8 @@ def distant_treeline(f: Features, sky: np.ndarray) -> np.ndarray:
         band = ch <= TREELINE_MAX_HEIGHT * h and touching >= TREELINE_TOUCH * cw
         if not band and ch <= TREELINE_MAX_SLOPE * h:
             touching += np.count_nonzero(part[0]) if y == 0 else 0
-            green_r = float(np.median(((g - r) / s)[box][part]))
-            green_b = float(np.median(((g - b) / s)[box][part]))
+            green_r = float(np.median(((g[box] - r[box]) / s[box])[part]))
+            green_b = float(np.median(((g[box] - b[box]) / s[box])[part]))
             band = (touching >= TREELINE_TOUCH * cw and green_r > TREELINE_LEAN[0]
                     and green_b > TREELINE_LEAN[1])
         if band:
