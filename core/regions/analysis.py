@@ -104,7 +104,7 @@ def compute_regions_with(rgb: np.ndarray, model: RegionModel | None) -> RegionMa
     clean, work, feats = region_features(small)
     t1 = time.perf_counter()
     sky, fitted_veg = sky_and_vegetation(feats, model)
-    veg = (1.0 - sky) * (fitted_veg if VEGETATION == "fitted" else vegetation_probability(feats))
+    veg = (1.0 - sky) * (fitted_veg if VEGETATION == "fitted" else vegetation_probability(feats, sky))
     t2 = time.perf_counter()
     people = detect_people(small)
     t3 = time.perf_counter()
