@@ -75,3 +75,19 @@ def test_a_wooded_slope_filling_the_top_must_still_lean_green():
     assert found[25:40, 60:].mean() > 0.9
     f, sky = slope((0.20, 0.22, 0.30))                 # a blue hazy hill of bare branches
     assert not distant_treeline(f, sky)[25:40, 60:].any()
+
+
+def test_bright_yellow_rock_is_not_plant_coloured_but_dark_olive_grass_is():
+    """Same yellow hue (~40 degrees): a leaf absorbs most light, a tan rock reflects it."""
+    from silverprint.regions.vegetation import greenness
+
+    rng = np.random.default_rng(2)
+    rgb = np.empty((40, 80, 3), np.float32)
+    rgb[:, :40] = (0.33, 0.277, 0.17)                # dark olive dry grass, L* ~ 31
+    rgb[:, 40:] = (0.66, 0.587, 0.44)                # sunlit tan rock, L* ~ 63
+    rgb += rng.normal(0, 0.02, (40, 80, 1))
+    f = compute_features(np.clip(rgb, 0, 1).astype(np.float32))
+    assert abs(np.median(f.hue[:, :40]) - np.median(f.hue[:, 40:])) < 3
+    g = greenness(f)
+    assert np.median(g[:, :40]) > 0.4
+    assert np.median(g[:, 40:]) < 0.1

