@@ -24,6 +24,10 @@
     three sizes), and a person segment under it. Cost: ~20-35 ms on photos without a large
   figure and no face, nothing on portraits (`bench/people_small.py` measures it on development
   people shrunk into landscapes).
+- Companions: beside a confirmed face of a small person, crew mates or a group showing a back,
+  a profile or a bowed head are searched with the segmenter on windows of that person's body
+  size along their band, and kept when person-sized at that scale, taller than wide and seen
+  again on a crop centred on them (`_companions`; ~10-30 ms, only on photos with such faces).
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
   it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
@@ -315,6 +319,8 @@ def _companions(models: _Models, u8: np.ndarray, segment: np.ndarray, faces: lis
                 continue
             ys, xs = np.nonzero(lab == i)
             ys, xs = ys + y0, xs + sx0
+            if float((out[ys, xs] > 0.5).mean()) >= 0.5:  # found beside another face already
+                continue
             again = _segment_centred(models, u8, ys, xs)
             if again is None or float((again[ys, xs] > 0.5).mean()) < COMPANION_AGAIN:
                 continue
