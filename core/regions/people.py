@@ -83,9 +83,9 @@ COMPANION_STEP = 4.0  # face sizes between the companion windows' centres (each 
 COMPANION_REACH = 2  # windows on each side of a face (the strip spans 12 face sizes each side)
 COMPANION_HEIGHT = (3.5, 12.0)  # a companion's height, in face sizes (a head and torso .. standing)
 COMPANION_WIDTH = (1.0, 6.0)  # and width (one person .. a huddle of three)
+COMPANION_TOP = (-2.5, 3.0)  # where their top may lie, in face sizes from the face's top (same band)
 COMPANION_UPRIGHT = 1.15  # a companion is this much taller than wide (hulls, rails, bows are wide)
 COMPANION_AGAIN = 0.75  # share of a companion the segmenter covers again on a crop centred on it
-COMPANION_TOP = (-2.5, 3.0)  # where their top may lie, in face sizes from the face's top (same band)
 
 
 @dataclass(frozen=True)
@@ -266,16 +266,12 @@ def _companions(models: _Models, u8: np.ndarray, segment: np.ndarray, faces: lis
     the camera a back, a profile or a hood; the face search vouches for one of them at best, and
     the frame-level segmenter (a 256 px input) does not see people a few dozen pixels tall. On a
     crop of one body's size the segmenter outlines them well. So beside each confirmed face of
-    at most `COMPANION_FACE` of the long side, windows of its body's width (8 face sizes) step
-    sideways by `COMPANION_STEP` face sizes along the band its body occupies; each pixel takes
-    the most confident window, a window's say fading at a border that cuts (see `_crop_weight`;
-    the segmenter drops a person a border cuts in half, so a mean would halve them). What
-    that strip sees beyond the trusted people is a companion when its size is a person's at
-    that face's scale (and taller than wide), its top lies in the same band, the strip's own
-    ends do not cut it and the segmenter sees it again on a crop centred on it.
-    The centred crop's outline is the one kept (no window border cuts it there). Nothing runs
-    without such a face, so a photo without people gets no new person (~2 ms a window, 4
-    windows a face, one more per candidate).
+    at most `COMPANION_FACE` of the long side, the segmenter runs along the band its body
+    occupies (`_companion_strip`); what it sees there beyond the trusted people is a companion
+    when it has a person's shape at that face's scale (`_companion_shaped`) and the segmenter
+    sees it again on a crop centred on it, whose outline is the one kept (no window border cuts
+    it there). Nothing runs without such a face, so a photo without people gets no new person
+    (~2 ms a window, 4 windows a face, one more per candidate).
     """
     h, w = segment.shape
     out = np.zeros((h, w), np.float32)
@@ -285,37 +281,14 @@ def _companions(models: _Models, u8: np.ndarray, segment: np.ndarray, faces: lis
     explained = cv2.dilate((_trusted_segments(segment, faces, [], (h, w)) > 0.5).astype(np.uint8),
                            np.ones((5, 5), np.uint8)) > 0
     for face in sorted(small, key=lambda f: -f.score)[:COMPANION_FACES]:
-        size = _face_px(face, h, w)
-        cx, top = (face.box[0] + face.box[2]) / 2 * w, face.box[1] * h
-        # The band reaches above the face by more than a companion's top may (a head higher
-        # up the deck), so a segment cut by the band's top (a sail, a mast) is not taken.
-        y0 = int(max(0, top + (COMPANION_TOP[0] - 1.0) * size))
-        y1 = int(min(h, face.box[3] * h + 8.0 * size))
-        half = COMPANION_STEP * size
-        sx0 = int(max(0, cx - (COMPANION_REACH + 1) * half))
-        sx1 = int(min(w, cx + (COMPANION_REACH + 1) * half))
-        if y1 - y0 < 8 or sx1 - sx0 < 8:
+        found = _companion_strip(models, u8, face)
+        if found is None:
             continue
-        strip = np.zeros((y1 - y0, sx1 - sx0), np.float32)
-        for k in range(-COMPANION_REACH, COMPANION_REACH + 1):
-            x0, x1 = int(max(sx0, cx + (k - 1) * half)), int(min(sx1, cx + (k + 1) * half))
-            if k == 0 or x1 - x0 < half:
-                continue
-            mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
-            if mask is None:
-                continue
-            part = strip[:, x0 - sx0:x1 - sx0]
-            np.maximum(part, _crop_weight((x0, y0, x1, y1), h, w) * mask.astype(np.float32), out=part)
+        strip, (sx0, y0, sx1, y1) = found
         seen = ((strip > 0.5) & ~explained[y0:y1, sx0:sx1]).astype(np.uint8)
         n, lab, stats, _ = cv2.connectedComponentsWithStats(seen, connectivity=8)
         for i in range(1, n):
-            bx, by, bw, bh, _ = stats[i]
-            cut = (bx == 0 and sx0 > 0) or (bx + bw == sx1 - sx0 and sx1 < w) or (by == 0 and y0 > 0)
-            if (cut or not COMPANION_HEIGHT[0] * size <= bh <= COMPANION_HEIGHT[1] * size
-                    or not COMPANION_WIDTH[0] * size <= bw <= COMPANION_WIDTH[1] * size
-                    or not COMPANION_TOP[0] * size <= y0 + by - top <= COMPANION_TOP[1] * size):
-                continue
-            if bh < COMPANION_UPRIGHT * bw:
+            if not _companion_shaped(stats[i], (sx0, y0, sx1, y1), (h, w), face):
                 continue
             ys, xs = np.nonzero(lab == i)
             ys, xs = ys + y0, xs + sx0
@@ -324,18 +297,67 @@ def _companions(models: _Models, u8: np.ndarray, segment: np.ndarray, faces: lis
             again = _segment_centred(models, u8, ys, xs)
             if again is None or float((again[ys, xs] > 0.5).mean()) < COMPANION_AGAIN:
                 continue
-            # The centred crop sees the companion whole where a window's border cut a limb:
-            # its segment that overlaps the blob is the companion.
+            # The centred crop's segments that overlap the candidate are the companion.
             body = np.zeros((h, w), np.uint8)
             body[ys, xs] = 1
-            n2, lab2 = cv2.connectedComponents((again > 0.5).astype(np.uint8), connectivity=8)
-            ids = np.unique(lab2[ys, xs])
-            body |= np.isin(lab2, ids[ids > 0]).astype(np.uint8)
+            _, parts = cv2.connectedComponents((again > 0.5).astype(np.uint8), connectivity=8)
+            ids = np.unique(parts[ys, xs])
+            body |= np.isin(parts, ids[ids > 0]).astype(np.uint8)
             keep = cv2.dilate(body, np.ones((5, 5), np.uint8)) > 0
-            soft = again.copy()
-            np.maximum(soft[y0:y1, sx0:sx1], strip, out=soft[y0:y1, sx0:sx1])
-            out[keep] = np.maximum(out[keep], soft[keep])
+            np.maximum(again[y0:y1, sx0:sx1], strip, out=again[y0:y1, sx0:sx1])
+            out[keep] = np.maximum(out[keep], again[keep])
     return out
+
+
+def _companion_strip(models: _Models, u8: np.ndarray, face: Face
+                     ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The segmenter's verdict on the band beside ``face`` and the band's box (x0, y0, x1, y1).
+
+    Windows of the face's body width (8 face sizes) step sideways by `COMPANION_STEP` face
+    sizes, `COMPANION_REACH` to each side (the face's own body is skipped: the crops of
+    `_segment_per_person` cover it). Each pixel takes the most confident window, a window's say
+    fading at a border that cuts (`_crop_weight`): the segmenter drops a person a border cuts in
+    half, so a mean would halve them. The band reaches above the face by more than a
+    companion's top may, so a segment the band's top cuts (a sail, a mast) is not taken.
+    """
+    h, w = u8.shape[:2]
+    size = _face_px(face, h, w)
+    cx, top = (face.box[0] + face.box[2]) / 2 * w, face.box[1] * h
+    y0 = int(max(0, top + (COMPANION_TOP[0] - 1.0) * size))
+    y1 = int(min(h, face.box[3] * h + 8.0 * size))
+    half = COMPANION_STEP * size
+    sx0 = int(max(0, cx - (COMPANION_REACH + 1) * half))
+    sx1 = int(min(w, cx + (COMPANION_REACH + 1) * half))
+    if y1 - y0 < 8 or sx1 - sx0 < 8:
+        return None
+    strip = np.zeros((y1 - y0, sx1 - sx0), np.float32)
+    for k in range(-COMPANION_REACH, COMPANION_REACH + 1):
+        x0, x1 = int(max(sx0, cx + (k - 1) * half)), int(min(sx1, cx + (k + 1) * half))
+        if k == 0 or x1 - x0 < half:
+            continue
+        mask = models.segmenter.process(np.ascontiguousarray(u8[y0:y1, x0:x1])).segmentation_mask
+        if mask is None:
+            continue
+        part = strip[:, x0 - sx0:x1 - sx0]
+        np.maximum(part, _crop_weight((x0, y0, x1, y1), h, w) * mask.astype(np.float32), out=part)
+    return strip, (sx0, y0, sx1, y1)
+
+
+def _companion_shaped(stats: np.ndarray, band: tuple[int, int, int, int], shape: tuple[int, int],
+                      face: Face) -> bool:
+    """A segment (connected-component ``stats`` in ``band``'s coordinates) has a person's shape
+    at ``face``'s scale: `COMPANION_HEIGHT` tall, `COMPANION_WIDTH` wide, taller than wide
+    (hulls, rails and bows are wide), its top within `COMPANION_TOP` of the face's, and not cut
+    by the band's ends or top (a window next along would have seen it whole)."""
+    h, w = shape
+    sx0, y0, sx1, _ = band
+    bx, by, bw, bh = (int(v) for v in stats[:4])
+    size = _face_px(face, h, w)
+    cut = (bx == 0 and sx0 > 0) or (bx + bw == sx1 - sx0 and sx1 < w) or (by == 0 and y0 > 0)
+    return (not cut and COMPANION_HEIGHT[0] * size <= bh <= COMPANION_HEIGHT[1] * size
+            and COMPANION_WIDTH[0] * size <= bw <= COMPANION_WIDTH[1] * size
+            and bh >= COMPANION_UPRIGHT * bw
+            and COMPANION_TOP[0] * size <= y0 + by - face.box[1] * h <= COMPANION_TOP[1] * size)
 
 
 def _segment_centred(models: _Models, u8: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray | None:
