@@ -119,3 +119,38 @@ def test_local_adjustments_that_do_not_pay_for_themselves_are_dropped():
         without.local = [burn, harm]
         b_ = [fit._render(fit._tensors(without), b) for b in batches]
     assert max(float((x - y).abs().amax()) for x, y in zip(a, b_)) >= fit.LOCAL_MIN_EFFECT
+
+
+def _two_region_pairs(truth: Params) -> list[fit.FitData]:
+    """Pairs whose masks call the top half sky and the rest other, edited with ``truth``."""
+    out = []
+    for name in SKIES:
+        rgb = photo(name, 160).astype(np.float32) / 255
+        masks = np.zeros((len(SEMANTIC_REGIONS), 8, 8), np.float32)
+        masks[SEMANTIC_REGIONS.index("sky"), :4] = 1.0
+        masks[-1, 4:] = 1.0
+        edit = render(torch.from_numpy(rgb).permute(2, 0, 1)[None], torch.from_numpy(masks)[None], None,
+                      params_to_tensors(truth))[0, 0].numpy()
+        out.append(fit.fit_data(name, rgb, np.round(edit * 255) / 255, masks, np.zeros(4, np.float32),
+                                samples=6000))
+    return out
+
+
+def test_per_region_sliders_must_pay_for_themselves():
+    """A global edit (a film-like contrast and filter) is learned with every region alike: the
+    8-bit rounding would otherwise pull the sky's sliders away from the ground's. An edit that
+    burns the sky keeps its regions apart."""
+    def run(truth: Params) -> Params:
+        with fit.single_thread():
+            return fit.fit_shared(_two_region_pairs(truth), Params(), regional=True, local=False).params
+
+    film = Params()
+    for key, value in {"all.contrast": 30, "all.red": 40, "all.blue": -30}.items():
+        film.set(key, value)
+    alike = run(film)
+    sky, other = alike.regions["sky"], alike.regions["other"]
+    assert all(sky[s] == other[s] for s in fit.FIT_REGION_SLIDERS), (sky, other)
+    burnt = film.copy()
+    burnt.set("sky.exposure", -1.0)
+    apart = run(burnt)
+    assert apart.regions["sky"]["exposure"] < apart.regions["other"]["exposure"] - 0.5, apart.regions
