@@ -47,6 +47,14 @@ def test_dark_cool_textured_band_under_the_sky_is_a_treeline():
     assert vegetation_probability(f)[SKY_ROWS + 2:SKY_ROWS + 10].mean() < 0.2
 
 
+def test_a_treeline_below_a_hazy_unsure_strip_of_sky_is_found():
+    """The sky model is least sure just above the horizon: a few rows of haze it leaves below 0.5
+    must not cut the treeline from the sky (3 rows of 120 here: within `TREELINE_GAP`)."""
+    rgb, sky = _scene(FAR_FOREST, (SKY_ROWS, SKY_ROWS + 12), WATER)
+    sky[SKY_ROWS - 3:SKY_ROWS] = 0.3
+    assert distant_treeline(compute_features(rgb), sky)[SKY_ROWS + 2:SKY_ROWS + 10].mean() > 0.9
+
+
 def test_a_dark_sea_down_to_the_frame_bottom_is_not_a_treeline():
     """The same colour filling everything under the horizon is water, not a band of forest."""
     rgb, sky = _scene(FAR_FOREST, (SKY_ROWS, H), WATER)

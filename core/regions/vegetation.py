@@ -57,6 +57,7 @@ TREELINE_LEAN = (0.01, 0.02)  # median (g - r, g - b) / (r + g + b) of such a sl
 TREELINE_MIN_WIDTH = 0.08  # fraction of the frame width the band spans at least
 TREELINE_MIN_THICK = 0.015  # fraction of the height: median column thickness (a sea's dark rim is thinner)
 TREELINE_TOUCH = 0.5  # share of the band's columns whose top meets the sky
+TREELINE_GAP = 0.03  # fraction of the frame height: how far below the sky a band's top may start
 TREELINE_PROB = 0.85  # vegetation probability given to a treeline found by context
 
 
@@ -148,10 +149,11 @@ def distant_treeline(f: Features, sky: np.ndarray) -> np.ndarray:
             & (f.hue > TREELINE_HUE[0]) & (f.hue < TREELINE_HUE[1])).astype(np.uint8)
     cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
-    # The sky within two rows above a pixel: a band's top meets the sky.
+    # The sky within `TREELINE_GAP` of the frame above a pixel: a band's top meets the sky (the
+    # haze on the horizon between them is where the sky's own verdict is least sure).
     under_sky = np.zeros_like(above)
-    under_sky[1:] |= above[:-1]
-    under_sky[2:] |= above[:-2]
+    for k in range(1, max(2, round(TREELINE_GAP * h)) + 1):
+        under_sky[k:] |= above[:-k]
     s = r + g + b + 1e-3
     out = np.zeros((h, w), bool)
     for c in range(1, n):
