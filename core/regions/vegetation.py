@@ -130,8 +130,9 @@ def distant_treeline(f: Features, sky: np.ndarray) -> np.ndarray:
     at this distance a canopy is as smooth as water on the working grid.) A connected region of
     such pixels, thicker than a far sea's dark rim (`TREELINE_MIN_THICK`), is wooded land when
     it is either
-      - a band: it meets the sky along at least `TREELINE_TOUCH` of its width and ends within
-        `TREELINE_MAX_HEIGHT` of the frame (a sea runs on to the shore or the frame's bottom), or
+      - a band: it meets the sky (within `TREELINE_GAP` of hazy horizon) along at least
+        `TREELINE_TOUCH` of its width and ends within `TREELINE_MAX_HEIGHT` of the frame (a sea
+        runs on to the shore or the frame's bottom), or
       - a slope that fills the top of the frame: it meets the sky or leaves the frame at the top
         along that share of its width, ends within `TREELINE_MAX_SLOPE` of the frame, and, being
         nearer than a far band, still leans green as a whole (its median pixel has green above
