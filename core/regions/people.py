@@ -55,6 +55,10 @@ SKIN_PRIOR_MEAN = np.array([14.0, 17.0])  # generic skin chroma (Lab a*, b*) whe
 SKIN_PRIOR_COV = np.array([[40.0, 10.0], [10.0, 60.0]])
 SKIN_MIN_A, SKIN_MIN_CHROMA = 4.0, 6.0  # skin is never neutral: a* and chroma floors of the prior
 SKIN_SIGMAS = 1.5  # how far (in face-skin standard deviations) body skin may stray in chroma
+TEXTURE_WINDOW = 7  # half-size px: the fine-texture median's window (14 px: an edge fills < half)
+TEXTURE_QUANT = 32.0  # L* detail to uint8 levels for that median (1/32 L* steps; 8 L* saturates)
+HAIR_TEXTURE = 1.5  # around faces skin is at most ~this rough (in the face skin's median texture)
+HEAD_REACH = 2.0  # the head zone: the face's ellipse this many times over, down to the mouth
 FACE_SEGMENT_COVER = 0.5
 LEFTOVER_MIN = 0.01  # unexplained person mask (fraction of frame) that triggers a finer face search
 LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
@@ -817,7 +821,9 @@ def _face_mask(faces: list[Face], ovals: list[np.ndarray], shape: tuple[int, int
 
 
 def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: list[Face]) -> np.ndarray:
-    """Skin probability: faces, plus person pixels whose chroma matches the faces' skin.
+    """Skin probability: faces, plus person pixels whose chroma matches the faces' skin and whose
+    texture is no rougher than it (`_smoothness`: blond or brown hair can share the face's colour,
+    never its smoothness).
 
     Computed inside the bounding box of the person and the faces only (skin is nowhere else).
     """
@@ -838,6 +844,7 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
         sample = inner & (light >= lo) & (light <= hi)
     else:
         sample = inner
+    smooth = np.ones_like(light)
     if sample.sum() >= 30:
         mean = ab[sample].mean(0)
         if float(np.hypot(*mean)) < SKIN_MIN_CHROMA:
@@ -847,12 +854,71 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
             return out
         cov = np.cov(ab[sample].T) + np.eye(2) * 4.0
         l_mean, l_std = float(light[sample].mean()), float(light[sample].std()) + 8.0
+        smooth = _smoothness(light, sample, _head_zone(face_mask))
     else:  # no face: a generic skin-chroma prior (warm hues of moderate chroma)
         mean, cov = SKIN_PRIOR_MEAN, SKIN_PRIOR_COV
         l_mean, l_std = 60.0, 25.0
     # within a few sigma of the face chroma
     colour_like = np.exp(-0.5 * _chroma_distance2(ab, mean, cov) / SKIN_SIGMAS ** 2)
     light_like = np.exp(-0.5 * ((light - l_mean) / (2.0 * l_std)) ** 2)
-    body_skin = person * colour_like * light_like
+    body_skin = person * colour_like * light_like * smooth
     out[box] = np.maximum(face_mask, body_skin)
     return out
+
+
+def _fine_texture(light: np.ndarray) -> np.ndarray:
+    """Local fine-detail strength of L* (same shape): the absolute difference from a 1 px
+    Gaussian blur, averaged over 2x2 pixels, then its median over `TEXTURE_WINDOW` such cells.
+
+    Why a median: hair is strands everywhere in the window, so most of its cells differ from
+    their blur; a lone edge (a limb against cloth, a jaw line) fills under half of them and
+    leaves the median low, so smooth skin keeps its borders. At half size it costs a quarter.
+    """
+    h, w = light.shape
+    detail = np.abs(light - cv2.GaussianBlur(light, (0, 0), 1.0))
+    half = cv2.resize(detail, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    q = np.clip(half * TEXTURE_QUANT, 0, 255).astype(np.uint8)  # medianBlur takes uint8 for big windows
+    median = cv2.medianBlur(q, TEXTURE_WINDOW).astype(np.float32) / TEXTURE_QUANT
+    return cv2.resize(median, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _head_zone(face_mask: np.ndarray) -> np.ndarray:
+    """(h, w) bool: around each face oval in ``face_mask`` (an ellipse `HEAD_REACH` times the
+    face's own, down to the mouth), where hair grows; skin there is a forehead, an ear, a neck
+    or a raised hand, all smooth."""
+    h, w = face_mask.shape
+    n, _, stats, centres = cv2.connectedComponentsWithStats(face_mask.astype(np.uint8), connectivity=8)
+    zone = np.zeros((h, w), bool)
+    for i in range(1, n):
+        a, b = stats[i, cv2.CC_STAT_WIDTH] / 2.0, stats[i, cv2.CC_STAT_HEIGHT] / 2.0
+        cx, cy = centres[i]
+        y0, y1 = int(max(0, cy - HEAD_REACH * b)), int(min(h, cy + 0.5 * b + 1))
+        x0, x1 = int(max(0, cx - HEAD_REACH * a)), int(min(w, cx + HEAD_REACH * a + 1))
+        if y1 <= y0 or x1 <= x0:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        zone[y0:y1, x0:x1] |= ((xx - cx) / a) ** 2 + ((yy - cy) / b) ** 2 <= HEAD_REACH ** 2
+    return zone
+
+
+def _smoothness(light: np.ndarray, sample: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """How far each pixel's fine texture allows it to be skin, in [0, 1] (1 outside ``head``).
+
+    Skin is smooth at any scale a photo resolves, hair is a mesh of strands; how smooth depends
+    on the photo (focus, grain, the people's size), so texture is measured against the face skin
+    of the same photo (the median over ``sample``). Only around the faces (``head``), where hair
+    grows next to skin of its colour: elsewhere a wet arm's highlights or a wrinkled neck are
+    rougher than a face, and what lies there has already failed the colour test if it is cloth.
+    """
+    smooth = np.ones_like(light)
+    if not head.any() or not sample.any():
+        return smooth
+    either = head | sample
+    rows, cols = np.nonzero(either.any(axis=1))[0], np.nonzero(either.any(axis=0))[0]
+    crop = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # only where it is used
+    texture = _fine_texture(light[crop])
+    limit = HAIR_TEXTURE * max(float(np.median(texture[sample[crop]])), 0.1)
+    head = head[crop]
+    # 0.96 at the face's median texture, 0.5 at the limit, 0.1 at 4/3 of it
+    smooth[crop][head] = 1.0 / (1.0 + (texture[head] / limit) ** 8)
+    return smooth
