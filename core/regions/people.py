@@ -31,6 +31,8 @@
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
   it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
+  Hair can share that colour (blond, auburn) but not its smoothness: around each face, where
+  hair grows, a pixel is skin only if its fine texture is about that of the face skin (`_smoothness`).
 
 mediapipe is imported lazily and the graphs are created once per process and reused; they are
 not thread-safe, so calls are serialised by a lock.
