@@ -268,12 +268,15 @@ def test_a_grey_photo_has_skin_only_in_the_faces():
     assert skin[truth == PERSON].mean() < 0.05
 
 
-def test_blond_hair_beside_the_face_is_not_skin():
-    """kodim04: her blond hair has the chroma of the skin sampled in her face, so the colour
-    model alone called 0.23 of the person pixels around the face (hair, hat, scarf) skin; 0.12
-    now. Around a face, skin must be about as smooth as the face skin; hair strands are not,
-    and her face, shoulders and chest stay skin (0.86 of the labelled skin either way)."""
-    rgb, truth = _photo("kodim04")
+@pytest.mark.parametrize("name, hair, kept", [("kodim04", 0.15, 0.8), ("kodim15", 0.06, 0.9), ("kodim18", 0.22, 0.65)])
+def test_hair_around_a_face_is_not_skin(name, hair, kept):
+    """Hair can have the chroma of the skin sampled in the face: kodim04's blond hair, kodim15's
+    and kodim18's dark hair by dark skin. On the colour model alone 0.23, 0.11 and 0.33 of the
+    person pixels around the face (hair, hat, scarf, ribbons) were skin; with the texture test
+    alone 0.12, 0.08 and 0.31 (dark hair is not rougher than dark skin at this size), with the
+    crown alone 0.12, 0.04 and 0.17; with both 0.11, 0.04 and 0.16. The labelled skin (face,
+    neck, chest, hands) stays: 0.86, 0.94, 0.72 (0.86, 0.95, 0.74 before)."""
+    rgb, truth = _photo(name)
     result = detect_people(rgb)
     h, w = truth.shape
     assert len(result.faces) == 1
@@ -282,8 +285,8 @@ def test_blond_hair_beside_the_face_is_not_skin():
     near = np.zeros((h, w), bool)  # beside and above the face box, by 0.6 of its size
     near[int(max(0, y0 * h - 0.6 * fh)):int(y1 * h), int(max(0, x0 * w - 0.6 * fw)):int(min(w, x1 * w + 0.6 * fw))] = True
     skin = result.skin > 0.5
-    assert skin[near & (truth == PERSON)].mean() < 0.15
-    assert skin[truth == SKIN].mean() > 0.8
+    assert skin[near & (truth == PERSON)].mean() < hair
+    assert skin[truth == SKIN].mean() > kept
 
 
 def test_smoothness_rejects_strands_around_a_face_not_its_edges():

@@ -31,8 +31,10 @@
 - Skin: face ovals from the face mesh (or an ellipse in each detected face box), plus the pixels
   of the person whose colour matches the skin sampled inside those faces (a per-photo model, so
   it adapts to every skin tone and to the light), or a generic skin-chroma prior without faces.
-  Hair can share that colour (blond, auburn) but not its smoothness: around each face, where
-  hair grows, a pixel is skin only if its fine texture is about that of the face skin (`_smoothness`).
+  Hair can share that colour (blond, auburn, dark curls by dark skin) but not its place or its
+  smoothness: above the brows and outside the face oval no body skin is taken (`_head_zone`'s
+  crown), and around each face a pixel is skin only if its fine texture is about that of the face
+  skin (`_smoothness`).
 
 mediapipe is imported lazily and the graphs are created once per process and reused; they are
 not thread-safe, so calls are serialised by a lock.
@@ -61,6 +63,8 @@ TEXTURE_WINDOW = 7  # half-size px: the fine-texture median's window (14 px: an 
 TEXTURE_QUANT = 32.0  # L* detail to uint8 levels for that median (1/32 L* steps; 8 L* saturates)
 HAIR_TEXTURE = 1.5  # around faces skin is at most ~this rough (in the face skin's median texture)
 HEAD_REACH = 2.0  # the head zone: the face's ellipse this many times over, down to the mouth
+CROWN_RISE = 0.3  # its crown (no body skin): above this share of the face's half-height over its centre
+CROWN_WIDTH = 1.3  # and within this many face half-widths of its centre (arms beside heads stay)
 FACE_SEGMENT_COVER = 0.5
 LEFTOVER_MIN = 0.01  # unexplained person mask (fraction of frame) that triggers a finer face search
 LEFTOVER_TILE = 0.25  # tile size (fraction of the long side) of that search
@@ -856,7 +860,9 @@ def _skin(rgb: np.ndarray, person: np.ndarray, face_mask: np.ndarray, faces: lis
             return out
         cov = np.cov(ab[sample].T) + np.eye(2) * 4.0
         l_mean, l_std = float(light[sample].mean()), float(light[sample].std()) + 8.0
-        smooth = _smoothness(light, sample, _head_zone(face_mask))
+        zone, crown = _head_zone(face_mask)
+        smooth = _smoothness(light, sample, zone)
+        smooth[crown] = 0.0
     else:  # no face: a generic skin-chroma prior (warm hues of moderate chroma)
         mean, cov = SKIN_PRIOR_MEAN, SKIN_PRIOR_COV
         l_mean, l_std = 60.0, 25.0
@@ -884,13 +890,19 @@ def _fine_texture(light: np.ndarray) -> np.ndarray:
     return cv2.resize(median, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _head_zone(face_mask: np.ndarray) -> np.ndarray:
-    """(h, w) bool: around each face oval in ``face_mask`` (an ellipse `HEAD_REACH` times the
-    face's own, down to the mouth), where hair grows; skin there is a forehead, an ear, a neck
-    or a raised hand, all smooth."""
+def _head_zone(face_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(zone, crown), (h, w) bool each, from the face ovals in ``face_mask``.
+
+    zone: around each face (an ellipse `HEAD_REACH` times the face's own, down to the mouth),
+    where hair grows; skin there is a forehead, an ear, a neck or a raised hand, all smooth.
+    crown: the part of the zone above the brows (`CROWN_RISE`) and over the head's own width
+    (`CROWN_WIDTH`) outside the oval, where a head has hair, a hat or the backdrop, not skin
+    (the mesh oval and the detector's ellipse reach the hairline already).
+    """
     h, w = face_mask.shape
     n, _, stats, centres = cv2.connectedComponentsWithStats(face_mask.astype(np.uint8), connectivity=8)
     zone = np.zeros((h, w), bool)
+    crown = np.zeros((h, w), bool)
     for i in range(1, n):
         a, b = stats[i, cv2.CC_STAT_WIDTH] / 2.0, stats[i, cv2.CC_STAT_HEIGHT] / 2.0
         cx, cy = centres[i]
@@ -899,8 +911,10 @@ def _head_zone(face_mask: np.ndarray) -> np.ndarray:
         if y1 <= y0 or x1 <= x0:
             continue
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        zone[y0:y1, x0:x1] |= ((xx - cx) / a) ** 2 + ((yy - cy) / b) ** 2 <= HEAD_REACH ** 2
-    return zone
+        inside = ((xx - cx) / a) ** 2 + ((yy - cy) / b) ** 2 <= HEAD_REACH ** 2
+        zone[y0:y1, x0:x1] |= inside
+        crown[y0:y1, x0:x1] |= inside & (yy < cy - CROWN_RISE * b) & (np.abs(xx - cx) <= CROWN_WIDTH * a)
+    return zone, crown & (face_mask == 0)
 
 
 def _smoothness(light: np.ndarray, sample: np.ndarray, head: np.ndarray) -> np.ndarray:
