@@ -939,12 +939,3 @@ def _smoothness(light: np.ndarray, sample: np.ndarray, head: np.ndarray) -> np.n
     # 0.96 at the face's median texture, 0.5 at the limit, 0.1 at 4/3 of it
     smooth[crop] = np.where(head[crop], 1.0 / (1.0 + r8), 1.0)
     return smooth
-    either = head | sample
-    rows, cols = np.nonzero(either.any(axis=1))[0], np.nonzero(either.any(axis=0))[0]
-    crop = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # only where it is used
-    texture = _fine_texture(light[crop])
-    limit = HAIR_TEXTURE * max(float(np.median(texture[sample[crop]])), 0.1)
-    head = head[crop]
-    # 0.96 at the face's median texture, 0.5 at the limit, 0.1 at 4/3 of it
-    smooth[crop][head] = 1.0 / (1.0 + (texture[head] / limit) ** 8)
-    return smooth
