@@ -96,7 +96,7 @@ TUNED_ON = """What was chosen while looking at what (so which numbers are free o
     faces, necks, arms, hands, legs), kodim15, kodim18 and grace_hopper were redrawn."""
 SILHOUETTE = "person+skin"
 TARGETS = {"sky": 0.85, "person": 0.80, SILHOUETTE: 0.80, "vegetation": 0.70}
-PRESENT = 0.005
+PRESENT = fitting.PRESENT  # a region counts for a photo from this share of its scored pixels
 COLOURS = np.array([[40, 120, 255], [255, 40, 40], [255, 200, 0], [0, 210, 0], [0, 0, 0]], np.float32) / 255
 
 

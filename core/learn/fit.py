@@ -529,8 +529,9 @@ def _regions_that_pay(model: _Model, batches: list[_Batch], anchor=None, anchor_
     set per region still moves them apart to follow the training pairs' noise, which a new photo
     then pays for (t3mujin-trix400: 46.03 dB held out with this rule, 45.99 with the regions
     apart; hp5plus400 47.54 against 47.50; the hue- and region-dependent styles keep their
-    regions: 4.7 % and 24 % gain; bench/imitation-results.md). So the regions stay apart only when that lowers the training error by
-    `REGION_MIN_GAIN` over the best fit with them alike, the bar local adjustments meet too.
+    regions: 4.7 % and 24 % gain; bench/imitation-results.md). So the regions stay apart only
+    when that lowers the training error by `REGION_MIN_GAIN` over the best fit with them alike,
+    the bar local adjustments meet too.
     """
     with torch.no_grad():
         saved = model.delta.detach().clone()

@@ -756,9 +756,8 @@ def _iou(a: tuple, b: tuple) -> float:
 def _body_box(face: Face, h: int, w: int, down: float = 8.0) -> tuple[int, int, int, int]:
     """Pixels a body attached to this face can plausibly occupy (head heights: ~8 tall)."""
     x0, y0, x1, y1 = face.box
-    fw, fh = (x1 - x0) * w, (y1 - y0) * h
     cx = (x0 + x1) / 2 * w
-    size = max(fw, fh)
+    size = _face_px(face, h, w)
     return (int(max(0, cx - 4.0 * size)), int(max(0, y0 * h - 1.2 * size)),
             int(min(w, cx + 4.0 * size)), int(min(h, y1 * h + down * size)))
 
