@@ -159,6 +159,14 @@ def _deflate(data: memoryview, level: int = DEFLATE_LEVEL, chunk: int = 4 << 20)
     return b"\x78\x5e" + b"".join(parts) + struct.pack(">I", zlib.adler32(data) & 0xFFFFFFFF)
 
 
+def _software() -> str:
+    """The mark every output carries (PNG tEXt Software, TIFF Software, JPEG comment): how
+    `silverprint.outputs` tells a file it may replace on a re-render from a user's original."""
+    from . import __version__
+
+    return f"Silverprint {__version__}"
+
+
 def _png_chunk(f: BinaryIO, ctype: bytes, data: bytes) -> None:
     f.write(struct.pack(">I", len(data)) + ctype)
     f.write(data)
@@ -182,6 +190,7 @@ def _write_png16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | Non
     _png_chunk(f, b"iCCP", name + b"\0\0" + zlib.compress(profile, 9))
     if exif:
         _png_chunk(f, b"eXIf", exif)
+    _png_chunk(f, b"tEXt", b"Software\0" + _software().encode("latin-1"))
     stream = _deflate(memoryview(filtered).cast("B"))
     del filtered
     step = 8 << 20
@@ -194,7 +203,6 @@ def _write_tiff16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | No
     """16-bit TIFF (deflate, horizontal predictor) with ICC, EXIF sub-IFD and Orientation 1."""
     from PIL import TiffImagePlugin, TiffTags
 
-    from . import __version__
 
     h, w = arr.shape[:2]
     channels = 1 if arr.ndim == 2 else 3
@@ -221,7 +229,7 @@ def _write_tiff16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | No
     ifd[277] = channels
     ifd[278] = rows_per_strip
     ifd[284] = 1
-    ifd[305] = f"Silverprint {__version__}"
+    ifd[305] = _software()
     ifd[317] = 2
     ifd[34675] = profile
     for tag in (273, 279):
@@ -244,7 +252,7 @@ def _write_jpeg(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | None
 
     codes = _quantize(arr, 255, np.uint8)
     im = Image.fromarray(codes, "L" if codes.ndim == 2 else "RGB")
-    kwargs = {"quality": JPEG_QUALITY, "icc_profile": profile}
+    kwargs = {"quality": JPEG_QUALITY, "icc_profile": profile, "comment": _software()}
     if codes.ndim == 3:
         kwargs["subsampling"] = 0
     if exif:
