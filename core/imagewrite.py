@@ -203,7 +203,6 @@ def _write_tiff16(f: BinaryIO, arr: np.ndarray, profile: bytes, exif: bytes | No
     """16-bit TIFF (deflate, horizontal predictor) with ICC, EXIF sub-IFD and Orientation 1."""
     from PIL import TiffImagePlugin, TiffTags
 
-
     h, w = arr.shape[:2]
     channels = 1 if arr.ndim == 2 else 3
     codes = _quantize(arr, 65535, np.dtype("<u2"))
