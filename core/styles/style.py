@@ -76,13 +76,22 @@ from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, LOCAL_KINDS, REGION_SLID
 SCHEMA_VERSION = 2
 SOURCES = ("builtin", "learned", "imported")
 DECODER_TYPES = ("linear",)
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
+#: A style name, which is also its file stem: no separators, no control characters, at most 64.
+#: It ends with ``\Z``: ``$`` also matches before a final newline (a style "evil\n" made a file
+#: named "evil\n.json").
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}\Z")
 _TOP_KEYS = {"schema", "name", "description", "provenance", "base", "proxies", "subjects", "decoder",
              "extra"}
 
 
 class InvalidStyleError(UnknownStyleError):
     """A style file that exists but cannot be used (malformed, newer schema, unknown slider)."""
+
+
+class InvalidStyleNameError(SilverprintError):
+    """A style name that cannot be a file stem (bad input: exit code 2, HTTP 400)."""
+
+    exit_code = 2
 
 
 def now_iso() -> str:
@@ -92,7 +101,7 @@ def now_iso() -> str:
 def check_name(name: object) -> str:
     """A style name is also its file stem: letters, digits, space, `_ . + -`; at most 64."""
     if not isinstance(name, str) or not NAME_RE.match(name) or name.endswith(".json"):
-        raise SilverprintError(
+        raise InvalidStyleNameError(
             f"invalid style name {name!r}: use letters, digits, spaces and _ . + - (at most 64, "
             "starting with a letter or digit)")
     return name
