@@ -36,8 +36,11 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from .errors import UnknownSliderError
 
@@ -188,7 +191,7 @@ def default_global() -> dict[str, Any]:
 
 
 def default_local(kind: str) -> dict[str, Any]:
-    if kind not in LOCAL_KINDS:
+    if not isinstance(kind, str) or kind not in LOCAL_KINDS:
         raise UnknownSliderError(f"unknown local adjustment kind {kind!r} (known: {', '.join(LOCAL_KINDS)})")
     values: dict[str, Any] = {"kind": kind}
     values.update({n: s.default for n, s in LOCAL_KINDS[kind].items()})
@@ -241,17 +244,12 @@ class Params:
         REGION is a semantic region, ``global``, ``all`` (every semantic region) or ``localN``
         (the N-th local adjustment). Raises UnknownSliderError naming what is wrong.
         """
-        if "." not in key:
+        if not isinstance(key, str) or "." not in key:
             raise UnknownSliderError(f"slider {key!r} must look like REGION.PARAM (e.g. sky.exposure)")
         region, name = key.split(".", 1)
         if region == "global":
             if name == "curve":
-                curve = [float(v) for v in value]
-                if len(curve) == LEGACY_CURVE_KNOTS:
-                    curve = resample_curve(curve, CURVE_KNOTS)
-                if len(curve) != CURVE_KNOTS:
-                    raise UnknownSliderError(f"global.curve needs {CURVE_KNOTS} values, got {len(curve)}")
-                self.global_["curve"] = curve
+                self.global_["curve"] = parse_curve(value)
                 return
             if name not in GLOBAL_SLIDER_SPECS:
                 raise UnknownSliderError(_unknown(name, "global", GLOBAL_SLIDER_SPECS))
@@ -288,23 +286,86 @@ def _check_local_name(kind: str, name: str) -> None:
         raise UnknownSliderError(f"unknown parameter {name!r} for a {kind} adjustment (known: {known})")
 
 
-def _clamp_check(spec: Slider, value: Any) -> float:
-    """Parse a value and reject it when outside the slider's range (no silent clamping)."""
+#: A number as text: what `float` reads, without digit separators (``1_000``); ``nan`` and ``inf``
+#: are read so that the message can say they are not finite.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)",
+                     re.IGNORECASE)
+#: Characters of one number as text (Python's repr of a float has at most 24).
+_NUMBER_CHARS = 64
+_CURVE_FORMS = (f"{CURVE_KNOTS} numbers in 0..1, as [v0, v1, ..., v{CURVE_KNOTS - 1}] or "
+                f"v0,v1,...,v{CURVE_KNOTS - 1}")
+
+
+def parse_number(name: str, value: Any) -> float:
+    """One slider value as a finite float: a real number (not a bool), or text that is one number.
+
+    Anything else (a list, ``"[1]"``, ``"nan"``, a 5,000-digit string) raises UnknownSliderError
+    naming the slider, so the CLI prints one line and the service answers 400.
+    """
+    if isinstance(value, bool):
+        raise UnknownSliderError(f"{name}: {value!r} is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > _NUMBER_CHARS or not _NUMBER.fullmatch(text):
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            raise UnknownSliderError(f"{name}: {shown!r} is not a number")
+        value = text
+    elif not isinstance(value, (int, float, np.integer, np.floating)):
+        raise UnknownSliderError(f"{name}: a {type(value).__name__} is not a number")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise UnknownSliderError(f"{spec.name}: {value!r} is not a number") from None
-    if not math.isfinite(number) or not spec.lo <= number <= spec.hi:
+    except (OverflowError, ValueError):  # an int beyond float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise UnknownSliderError(f"{name}: {value!r} is not a finite number")
+    return number
+
+
+def parse_curve(value: Any) -> list[float]:
+    """The tone curve's knots from a list (a style, the GUI) or text (``--set``, the service).
+
+    Text is ``[v0, ..., v32]`` or ``v0,...,v32``; every knot must be a number in 0..1. A 17-knot
+    curve (styles written before 33 knots) is resampled. Raises UnknownSliderError otherwise: a
+    single number or a string of digits is never read as knots one character each.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        if "," not in text:
+            raise UnknownSliderError(f"global.curve takes {_CURVE_FORMS}; got {value[:40]!r}")
+        items: list[Any] = text.split(",", CURVE_KNOTS)
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        items = list(value) if not isinstance(value, np.ndarray) else value.reshape(-1).tolist()
+    else:
+        raise UnknownSliderError(f"global.curve takes {_CURVE_FORMS}; got a {type(value).__name__}")
+    if len(items) not in (CURVE_KNOTS, LEGACY_CURVE_KNOTS):
+        got = f"more than {CURVE_KNOTS}" if len(items) > CURVE_KNOTS else str(len(items))
+        raise UnknownSliderError(f"global.curve needs {CURVE_KNOTS} values, got {got}")
+    curve = [parse_number(f"global.curve knot {i}", v) for i, v in enumerate(items)]
+    outside = [i for i, v in enumerate(curve) if not 0.0 <= v <= 1.0]
+    if outside:
+        raise UnknownSliderError(f"global.curve knot {outside[0]} is {curve[outside[0]]:g}, outside 0..1")
+    if len(curve) == LEGACY_CURVE_KNOTS:
+        curve = [min(max(v, 0.0), 1.0) for v in resample_curve(curve, CURVE_KNOTS)]
+    return curve
+
+
+def _clamp_check(spec: Slider, value: Any) -> float:
+    """Parse a value and reject it when outside the slider's range (no silent clamping)."""
+    number = parse_number(spec.name, value)
+    if not spec.lo <= number <= spec.hi:
         raise UnknownSliderError(f"{spec.name}={value!r} is outside {spec.lo:g}..{spec.hi:g}")
     return number
 
 
-def parse_override(text: str) -> tuple[str, float]:
-    """Parse one ``REGION.PARAM=VALUE`` from the command line."""
-    if "=" not in text:
+def parse_override(text: str) -> tuple[str, str]:
+    """Split one ``REGION.PARAM=VALUE`` from the command line; `Params.set` parses VALUE by the
+    slider's type (a number, or the curve's knots)."""
+    if not isinstance(text, str) or "=" not in text:
         raise UnknownSliderError(f"--set {text!r}: expected REGION.PARAM=VALUE")
     key, value = text.split("=", 1)
-    return key.strip(), value.strip()  # type: ignore[return-value]
+    return key.strip(), value.strip()
 
 
 def apply_overrides(params: Params, overrides: list[str] | dict[str, Any]) -> Params:

@@ -37,7 +37,7 @@ def test_all_targets_every_semantic_region():
     ("ground.exposure=1", "unknown region 'ground'"),
     ("sky.exposure=9", "outside -4..4"),
     ("sky.exposure=bright", "not a number"),
-    ("sky.exposure=nan", "outside"),
+    ("sky.exposure=nan", "not a finite number"),
     ("exposure=1", "REGION.PARAM"),
     ("local0.exposure=1", "only 0 local adjustments"),
 ])
