@@ -132,3 +132,101 @@ def small_photo(path: Path, source: Path, size: tuple[int, int] = (96, 64), mode
         return path
     image.convert(mode).save(path)
     return path
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory (or its peak, ``VmHWM``) in KiB, from /proc/PID/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+class RssWatch:
+    """The largest growth of a process's resident memory over a block (KiB), sampled every few ms.
+
+    The kernel's peak counter is reset at the start where allowed (``clear_refs``), so that a peak
+    between two samples is counted too.
+    """
+
+    def __init__(self, pid: int, every_s: float = 0.005) -> None:
+        import threading
+
+        self.pid = pid
+        self.every_s = every_s
+        self.base = 0
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, rss_kb(self.pid))
+            except (OSError, RuntimeError):
+                return
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> "RssWatch":
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        except OSError:
+            pass
+        self.base = self.peak = rss_kb(self.pid)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        try:
+            self.peak = max(self.peak, rss_kb(self.pid, "VmHWM"))
+        except (OSError, RuntimeError):
+            pass
+
+    @property
+    def growth_kb(self) -> int:
+        return max(0, self.peak - self.base)
+
+
+def stream_chunked(port: int, path: str, total: int, *, token: str | None = None, chunk: int = 256 * 1024,
+                   content_type: str = "application/json", timeout: float = 60.0) -> tuple[int | None, int, bytes]:
+    """POST ``total`` bytes chunked (no Content-Length), watching for an early answer between chunks.
+
+    Returns (status, bytes sent when the answer came or the server closed, answer body); status is
+    None when the server closed without an answer.
+    """
+    import http.client
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+                f"Transfer-Encoding: chunked\r\n")
+        if token:
+            head += f"Authorization: Bearer {token}\r\n"
+        sock.sendall(head.encode() + b"\r\n")
+        piece = b" " * chunk
+        framed = b"%x\r\n" % len(piece) + piece + b"\r\n"
+        sent = 0
+        while sent < total:
+            if select.select([sock], [], [], 0)[0]:
+                break  # an answer (or a close) before the body is done
+            try:
+                sock.sendall(framed)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(piece)
+        else:
+            try:
+                sock.sendall(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        answer = http.client.HTTPResponse(sock)
+        try:
+            answer.begin()
+            return answer.status, sent, answer.read()
+        except (http.client.HTTPException, ConnectionResetError):
+            return None, sent, b""
+    finally:
+        sock.close()

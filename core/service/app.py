@@ -17,12 +17,14 @@ from typing import Any, Callable
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 from .. import __version__
 from ..errors import SilverprintError
-from .deps import LoopbackGuard
 from .endpoint import ensure_token
+from .guard import ServiceGuard
 from .engine import Engine
 from .jobs import JobStore
 from .routes import health, jobs, render, sessions, styles
@@ -39,6 +41,25 @@ def _warm_up() -> None:
         from .. import imageio, styles  # noqa: F401
     except Exception as exc:  # the routes report a missing engine per request; keep serving
         log.warning("engine warm-up failed: %s", exc)
+
+
+def _takes_image(route: APIRoute) -> bool:
+    """Whether a route's body is an image file (declared by its OpenAPI ``requestBody``)."""
+    body = (route.openapi_extra or {}).get("requestBody", {})
+    return "application/octet-stream" in body.get("content", {})
+
+
+def _body_limit(app: FastAPI, settings: ServiceSettings) -> Callable[[dict], int]:
+    """The byte limit for a request: the upload limit on image routes, the JSON limit elsewhere."""
+    image_routes = [r for r in app.routes if isinstance(r, APIRoute) and _takes_image(r)]
+
+    def limit(scope: dict) -> int:
+        for route in image_routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return settings.max_upload_bytes
+        return settings.max_json_bytes
+
+    return limit
 
 
 def create_app(settings: ServiceSettings | None = None, *, token: str | None = None,
@@ -67,9 +88,9 @@ def create_app(settings: ServiceSettings | None = None, *, token: str | None = N
 
     app = FastAPI(title="Silverprint core service", version=__version__, lifespan=lifespan,
                   description="Local black-and-white rendering for the GIMP / darktable bridges and the "
-                              "companion. Loopback only; every route but /v1/health needs "
+                              "companion. Loopback only; every route but /v1/health and this schema needs "
                               "`Authorization: Bearer <token>` (the token file is in silverprint's "
-                              "config folder, mode 0600).",
+                              "config folder, mode 0600), checked before any request body is read.",
                   openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     for module in (health, styles, render, sessions, jobs):
         app.include_router(module.router, prefix="/v1")
@@ -87,5 +108,7 @@ def create_app(settings: ServiceSettings | None = None, *, token: str | None = N
         log.exception("internal error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
-    app.add_middleware(LoopbackGuard, max_body=settings.max_upload_bytes)
+    app.add_middleware(ServiceGuard, token=lambda scope: scope["app"].state.token,
+                       body_limit=_body_limit(app, settings), body_timeout_s=settings.body_timeout_s,
+                       send_timeout_s=settings.send_timeout_s)
     return app

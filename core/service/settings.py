@@ -13,8 +13,10 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    #: Largest request body accepted (a 100 MP 16-bit TIFF is ~600 MB).
+    #: Largest image body accepted (a 100 MP 16-bit TIFF is ~600 MB).
     max_upload_bytes: int = 768 * MIB
+    #: Largest body of any other request (JSON): a learning request is a few hundred bytes.
+    max_json_bytes: int = 1 * MIB
     #: Renders running at once; the rest queue (CPU renders already use every core).
     max_renders: int = 2
     #: Requests allowed to wait for a render slot before new ones get 503.
@@ -29,6 +31,10 @@ class ServiceSettings:
     max_wait_s: float = 30.0
     #: "auto" (CUDA when present), "cpu" or "cuda".
     device: str = "auto"
+    #: A request body that sends nothing for this long gets 408 (a stalled or malicious client).
+    body_timeout_s: float = 30.0
+    #: A client that reads none of its answer for this long loses the connection.
+    send_timeout_s: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "ServiceSettings":

@@ -1,0 +1,85 @@
+"""The service under attack and accident (issue 13): a real `silverprint serve` on loopback.
+
+Limits before the body (item 2), the token file (5), the pixel budget (9), TCP_NODELAY (10) and
+the rough edges of start-up and shutdown (11). Servers get a temporary SILVERPRINT_HOME, short
+limits and timeouts so that each test stays within seconds, and are stopped by the test (or
+fixture) that started them.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+
+import pytest
+
+from servicehelp import RssWatch, running_service, stream_chunked
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    env = {"SILVERPRINT_MAX_UPLOAD_MB": "8", "SILVERPRINT_MAX_JSON_BYTES": str(64 * 1024)}
+    with running_service(tmp_path_factory.mktemp("sp-hardening"), env) as svc:
+        yield svc
+
+
+def request(service, method: str, path: str, *, body=None, headers: dict | None = None,
+            token: bool = True, conn: http.client.HTTPConnection | None = None) -> tuple[int, dict, bytes]:
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    sent = {"Host": f"127.0.0.1:{service.port}", **(headers or {})}
+    if token:
+        sent["Authorization"] = f"Bearer {service.token}"
+    try:
+        conn.request(method, path, body=body, headers=sent)
+        answer = conn.getresponse()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+    finally:
+        if own:
+            conn.close()
+
+
+# ------------------------------------------------------------------ item 2: limits before the body
+def test_unauthenticated_chunked_body_is_refused_before_it_is_read(service):
+    """96 MiB of chunked JSON without a token: 401 after the first chunks, and no memory held."""
+    with RssWatch(service.process.pid) as rss:
+        status, sent, body = stream_chunked(service.port, "/v1/jobs/learn", 96 * MIB)
+    assert status == 401, (status, body)
+    assert "token" in json.loads(body)["detail"]
+    assert sent <= 16 * MIB, f"the answer came only after {sent / MIB:.0f} MiB of the body"
+    assert rss.growth_kb < 24 * 1024, f"resident memory grew by {rss.growth_kb / 1024:.0f} MiB"
+    assert request(service, "GET", "/v1/health", token=False)[0] == 200  # and the service goes on
+
+
+def test_chunked_json_over_the_cap_is_413_with_a_token(service):
+    """The JSON routes have their own, small cap, also without a Content-Length."""
+    chunks = (b" " * (64 * 1024) for _ in range(8))  # 512 KiB of whitespace, chunked
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    try:
+        conn.request("POST", "/v1/jobs/learn", body=chunks, encode_chunked=True,
+                     headers={"Host": f"127.0.0.1:{service.port}", "Content-Type": "application/json",
+                              "Authorization": f"Bearer {service.token}", "Transfer-Encoding": "chunked"})
+        answer = conn.getresponse()
+        assert answer.status == 413
+        assert "limit" in json.loads(answer.read())["detail"]
+    finally:
+        conn.close()
+
+
+def test_declared_json_body_over_the_cap_is_413_before_it_is_read(service):
+    body = b" " * (200 * 1024)
+    status, _, data = request(service, "POST", "/v1/jobs/learn", body=body,
+                              headers={"Content-Type": "application/json"})
+    assert status == 413 and "limit" in json.loads(data)["detail"]
+
+
+def test_the_token_guards_every_route_but_health_and_the_schema(service):
+    assert request(service, "GET", "/v1/health", token=False)[0] == 200
+    assert request(service, "GET", "/v1/openapi.json", token=False)[0] == 200
+    for method, path in (("GET", "/v1/styles"), ("GET", "/v1/jobs"), ("POST", "/v1/render"),
+                         ("GET", "/v1/sessions/nope"), ("GET", "/v1/no-such-route")):
+        status, headers, body = request(service, method, path, token=False)
+        assert status == 401, path
+        assert headers.get("www-authenticate") == "Bearer" and "token" in json.loads(body)["detail"]
