@@ -102,25 +102,16 @@ def render_photo(source: object, style: object = None, overrides: Overrides = ()
     return render_with(source, analysis, params, device=device, seed=seed)
 
 
-def default_output_name(src: Path, out_dir: Path, fmt: str) -> Path:
-    """Output path for `src` inside `out_dir`; never the original itself."""
-    from .imageio import FORMAT_SUFFIX
-
-    suffix = FORMAT_SUFFIX[fmt]
-    dst = out_dir / (src.stem + suffix)
-    if dst.resolve() == src.resolve():
-        dst = out_dir / (src.stem + "_bw" + suffix)
-    return dst
-
-
 def render_file(src: str | os.PathLike, dst: str | os.PathLike, *, style: object = None,
                 overrides: Overrides = (), fmt: str | None = None, device: str = "auto") -> Path:
-    """Load, render and save one file (atomically; EXIF kept, grey or sRGB ICC embedded)."""
-    from .errors import BadInputError
-    from .imageio import format_for_path, load_image, save_image
+    """Load, render and save one file (atomically; EXIF kept, grey or sRGB ICC embedded).
 
-    if Path(dst).resolve() == Path(src).resolve():
-        raise BadInputError(dst, "output would overwrite the original; choose another name")
+    Raises `outputs.OutputConflictError` when ``dst`` is the original or an existing file that
+    Silverprint did not write."""
+    from .imageio import format_for_path, load_image, save_image
+    from .outputs import check_single
+
+    check_single(Path(src), Path(dst))  # not the original, nor any file Silverprint did not write
     photo = load_image(src)
     image = render_photo(photo, style, overrides, device=device)
     return save_image(dst, image, fmt or format_for_path(dst), exif=photo.exif, source=src)

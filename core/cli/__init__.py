@@ -10,12 +10,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from contextlib import nullcontext
 
 from ..errors import SilverprintError
+from ..fileio import sigterm_as_interrupt
 
 #: Sub-command modules, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = ("render", "regions", "styles", "learn", "video", "serve", "gui",
                              "plugins")
+
+#: Commands that run their own event loop and handle SIGTERM themselves (uvicorn, Qt).
+OWN_SIGNALS = ("serve", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    # `kill PID` cleans up like Ctrl-C: no half-written files
+    signals = nullcontext() if args.command in OWN_SIGNALS else sigterm_as_interrupt()
     try:
-        return int(args.func(args) or 0)
+        with signals:
+            return int(args.func(args) or 0)
     except SilverprintError as exc:
         print(f"silverprint: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -2,15 +2,15 @@
 
 One PNG per region (`<stem>_<region>.png`: sky, person, skin, vegetation, other; white = fully
 that region), at the photo's own size by default so they can be laid over it in an editor, or at
-the analysis size with ``--size analysis``. Files are written atomically; a bad input is reported
-on one line and the other inputs are still processed (exit code 2).
+the analysis size with ``--size analysis``. Files are written atomically, and the run is refused
+before any is written when a mask would overwrite an input or a file Silverprint did not write
+(`silverprint.outputs`); a bad input is reported on one line and the other inputs are still
+processed (exit code 2).
 """
 from __future__ import annotations
 
 import argparse
 import io
-import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -30,27 +30,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..outputs import Planned, check_plan, prepare_out_dir
+
     out_dir = Path(args.out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise SilverprintError(f"{out_dir}: --out-dir is a file, not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(out_dir)
+    sources = [Path(item) for item in args.inputs]
+    check_plan([Planned(src, dst) for src in sources for dst in mask_paths(src, out_dir)],
+               hint="choose another --out-dir, or run inputs with the same name separately")
     failures = 0
-    stems: set[str] = set()
-    for item in args.inputs:
+    for src in sources:
         try:
-            stem = Path(item).stem
-            if stem in stems:
-                raise BadInputError(item, f"another input is also named '{stem}'; its masks would be "
-                                          "overwritten (use separate --out-dir runs)")
-            written, summary = write_regions(Path(item), out_dir, full_size=args.size == "full")
-            stems.add(stem)
+            written, summary = write_regions(src, out_dir, full_size=args.size == "full")
         except SilverprintError as exc:
             failures += 1
             print(f"silverprint: error: {exc}", file=sys.stderr, flush=True)
             continue
         if not args.quiet:
-            print(f"{item}: {summary} -> {len(written)} masks in {out_dir}", flush=True)
+            print(f"{src}: {summary} -> {len(written)} masks in {out_dir}", flush=True)
     return 2 if failures else 0
+
+
+def mask_paths(src: Path, out_dir: Path) -> list[Path]:
+    """Where the masks of ``src`` go: ``<stem>_<region>.png``, one per region."""
+    from ..params import SEMANTIC_REGIONS
+
+    return [out_dir / f"{src.stem}_{name}.png" for name in SEMANTIC_REGIONS]
 
 
 def write_regions(src: Path, out_dir: Path, *, full_size: bool = True) -> tuple[list[Path], str]:
@@ -65,13 +69,10 @@ def write_regions(src: Path, out_dir: Path, *, full_size: bool = True) -> tuple[
     photo = load_image(src)
     result = compute_regions(photo.pixels)
     written = []
-    for name, mask in zip(SEMANTIC_REGIONS, result.masks):
+    for mask, dst in zip(result.masks, mask_paths(src, out_dir)):
         if full_size and mask.shape != (photo.height, photo.width):
             mask = cv2.resize(mask, (photo.width, photo.height), interpolation=cv2.INTER_LINEAR)
         codes = (np.clip(mask, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-        dst = out_dir / f"{src.stem}_{name}.png"
-        if dst.resolve() == src.resolve():
-            raise BadInputError(dst, "refusing to overwrite the input file")
         _write_png8(dst, codes)
         written.append(dst)
     cover = ", ".join(f"{n} {float(m.mean()) * 100:.0f}%" for n, m in zip(SEMANTIC_REGIONS, result.masks))
@@ -80,18 +81,19 @@ def write_regions(src: Path, out_dir: Path, *, full_size: bool = True) -> tuple[
 
 
 def _write_png8(dst: Path, codes) -> None:  # noqa: ANN001 - uint8 (h, w)
-    """Encode first, then temp file + fsync + rename: a failure never leaves a partial file."""
-    from PIL import Image
+    """Encode first, then write atomically: a failure never leaves a partial file. The Software
+    mark lets a later run into the same folder replace the masks (`silverprint.outputs`)."""
+    from PIL import Image, PngImagePlugin
 
+    from ..fileio import atomic_path
+    from ..outputs import software_mark
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", software_mark())
     buf = io.BytesIO()
-    Image.fromarray(codes, mode="L").save(buf, format="PNG", compress_level=6)
-    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.tmp")
+    Image.fromarray(codes, mode="L").save(buf, format="PNG", compress_level=6, pnginfo=info)
     try:
-        with open(tmp, "wb") as f:
-            f.write(buf.getbuffer())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
+        with atomic_path(dst) as tmp:
+            tmp.write_bytes(buf.getbuffer())
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise BadInputError(dst, f"cannot write the mask ({exc.strerror or exc})") from None

@@ -6,7 +6,6 @@ is complete: an error, Ctrl-C or a kill by SIGTERM leaves no partial file.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 
@@ -31,17 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _sigterm_as_interrupt() -> None:
-    """Let `kill PID` clean up like Ctrl-C (the temporary file is removed on the way out)."""
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (e.g. called from a test runner thread)
-        pass
-
-
 def run(args: argparse.Namespace) -> int:
     from ..progress import Progress
     from ..video.convert import convert_video
@@ -49,7 +37,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.crf is not None and not 0 <= args.crf <= 63:
         raise SilverprintError(f"--crf {args.crf} is outside 0..63")
-    _sigterm_as_interrupt()
     total = probe(args.input).frames
     bar = Progress(total, "video", unit="frames", enabled=not args.quiet)
     last = [0.0, 0]
