@@ -4,11 +4,17 @@ SQLite in the user data directory (never inside the photographer's folders). A f
 by path, size, mtime and a content hash; the hash is recomputed only when size or mtime change, and
 a pair's fit is reused while both files' hashes and the fit version are unchanged. So re-running
 `learn` (or `watch` after a restart) only fits what changed.
+
+The index is a cache: everything in it can be recomputed from the photographer's files. A damaged
+index (a disk error, a foreign file at its path) is therefore moved aside, kept for inspection, and
+replaced by an empty one with a warning, instead of stopping `learn` with a database traceback.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -16,6 +22,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import paths
+from ..errors import SilverprintError
+
+log = logging.getLogger("silverprint.learn")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -82,11 +91,16 @@ class PortfolioIndex:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
-        self.db.commit()
+        try:
+            self.db = _open(self.path)
+        except sqlite3.OperationalError as exc:  # locked, busy, unreadable: the file may be fine
+            raise SilverprintError(f"{self.path}: cannot open the portfolio index ({exc})") from None
+        except sqlite3.DatabaseError as exc:  # not a database, or malformed: damaged
+            aside = _move_aside(self.path)
+            log.warning("silverprint: warning: the portfolio index %s was damaged (%s); it was moved "
+                        "to %s and a new one is being built (fits are recomputed once)",
+                        self.path, exc, aside.name)
+            self.db = _open(self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -199,6 +213,34 @@ class PortfolioIndex:
     def skipped(self, portfolio: int) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT path, reason FROM skipped WHERE portfolio = ? ORDER BY path", (portfolio,))]
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """Connect, check the file is a sound SQLite database, and create the tables if needed."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        verdict = db.execute("PRAGMA quick_check").fetchone()
+        if not verdict or verdict[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {verdict[0] if verdict else 'no answer'}")
+        db.executescript(SCHEMA)
+        db.commit()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged index (and its WAL / shared-memory files) to ``NAME.damaged-TIME``."""
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    for extra in ("", "-wal", "-shm"):
+        try:
+            os.replace(f"{path}{extra}", f"{aside}{extra}")
+        except FileNotFoundError:
+            pass
+    return aside
 
 
 def _dump(value: Any) -> str | None:
