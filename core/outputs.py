@@ -13,7 +13,8 @@ the plan is refused as a whole, before any file is written, when any output
 
 An existing file that Silverprint wrote earlier is replaced: re-rendering into the same folder with
 another style is the normal workflow. Silverprint's outputs are recognised by the ``Software``
-mark the writer puts in every file (`is_silverprint_output`).
+mark the writers put in every file (`is_silverprint_output`): an image's Software tag, a video's
+comment.
 """
 from __future__ import annotations
 
@@ -84,14 +85,25 @@ def is_silverprint_output(path: Path) -> bool:
             if tags is not None:
                 marks.append(tags.get(305))
             profile = im.info.get("icc_profile") or b""
-    except Exception:  # not an image Pillow can open: certainly not one of ours
-        return False
+    except Exception:  # not an image Pillow can open: perhaps a video
+        marks, profile = [_video_comment(path)], b""
     for mark in marks:
         if isinstance(mark, bytes):
             mark = mark.decode("latin-1", "replace")
         if isinstance(mark, str) and mark.startswith(SOFTWARE_MARK):
             return True
     return GREY_PROFILE_NAME.encode("ascii") in profile
+
+
+def _video_comment(path: Path) -> str | None:
+    """The container's ``comment`` tag (where the video writer puts the mark), or None."""
+    try:
+        import av
+
+        with av.open(str(path), "r") as container:
+            return container.metadata.get("comment")
+    except Exception:  # not a video either
+        return None
 
 
 def output_name(source: Path, out_dir: Path, suffix: str, *, add: str = "",

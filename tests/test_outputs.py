@@ -290,3 +290,36 @@ def test_regions_masks_never_overwrite_an_original(home, capsys):
     masks = home / "masks"
     assert main(["regions", str(src), "--out-dir", str(masks), "-q"]) == 0
     assert main(["regions", str(src), "--out-dir", str(masks), "-q"]) == 0  # its own: replaced
+
+
+def _clip(path: Path, frames: int = 6, comment: str | None = None) -> Path:
+    """A tiny H.264 clip of moving gradients, written with PyAV."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        if comment:
+            container.metadata["comment"] = comment
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            rgb = np.roll(np.asarray(Image.open(_photo(path.with_suffix(".frame.png"), (64, 48), i))),
+                          i, axis=1)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    path.with_suffix(".frame.png").unlink()
+    return path
+
+
+def test_a_video_never_overwrites_another_video_and_replaces_its_own(home, capsys):
+    src = _clip(home / "clip.mp4")
+    user_film = _clip(home / "film.mp4", frames=3, comment="my holiday")
+    before = _sha(user_film)
+    assert main(["video", str(src), "-o", str(user_film), "-q"]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert _sha(user_film) == before
+    out = home / "clip_bw.mp4"
+    assert main(["video", str(src), "-o", str(out), "-q"]) == 0
+    assert is_silverprint_output(out)
+    assert main(["video", str(src), "-o", str(out), "-q", "--set", "all.exposure=1"]) == 0

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import BadInputError, SilverprintError
 from ..fileio import atomic_path
+from ..outputs import check_single
 from .engine import FrameEngine, Overrides
 from .io import CODECS, VideoWriter, demux, frame_to_rgb, open_input, probe
 from .temporal import ShotSmoother, Tracker
@@ -139,12 +140,11 @@ def _decoded(source, engine: FrameEngine, path: Path, tracker: Tracker | None):
 def _check_paths(src: Path, dst: Path) -> None:
     if dst.exists() and dst.is_dir():
         raise BadInputError(dst, "is a folder; give an output file name such as out.mp4")
-    if src.exists() and dst.resolve() == src.resolve():
-        raise BadInputError(dst, "output would overwrite the original; choose another name")
     if not dst.suffix:
         raise BadInputError(dst, "needs a file type suffix (.mp4, .mkv, .mov, .webm)")
     if not dst.parent.exists():
         raise BadInputError(dst.parent, "output folder does not exist")
+    check_single(src, dst)  # not the original, nor a file Silverprint did not write
 
 
 def convert_video(src: str | os.PathLike, dst: str | os.PathLike, *, style: object = None,

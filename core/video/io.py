@@ -191,6 +191,9 @@ class VideoWriter:
             self.container = av.open(str(self.path), "w")
         except (av.FFmpegError, ValueError) as exc:
             raise SilverprintError(f"{path}: cannot write this kind of file ({exc})") from None
+        from ..outputs import software_mark
+
+        self.container.metadata["comment"] = software_mark()  # lets a re-render replace it
         try:
             self.video = self.container.add_stream(encoder, rate=info.fps)
         except ValueError as exc:
