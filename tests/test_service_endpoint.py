@@ -26,14 +26,6 @@ def test_token_created_once_with_mode_0600_and_kept(home):
     assert endpoint.ensure_token() == token == endpoint.read_token()
 
 
-def test_loose_token_mode_is_tightened(home):
-    token = endpoint.ensure_token()
-    path = home / "config" / "token"
-    os.chmod(path, 0o644)
-    assert endpoint.ensure_token() == token
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
 def test_url_order_env_then_live_service_json_then_default(home, monkeypatch):
     default = f"http://127.0.0.1:{endpoint.DEFAULT_PORT}"
     assert endpoint.service_url() == default

@@ -83,3 +83,106 @@ def test_the_token_guards_every_route_but_health_and_the_schema(service):
         status, headers, body = request(service, method, path, token=False)
         assert status == 401, path
         assert headers.get("www-authenticate") == "Bearer" and "token" in json.loads(body)["detail"]
+
+
+# ------------------------------------------------------------------ item 5: the token file
+@pytest.fixture
+def token_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SILVERPRINT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SILVERPRINT_TOKEN", raising=False)
+    config = tmp_path / "home" / "config"
+    config.mkdir(parents=True)
+    return config / "token"
+
+
+def refused(match: str):
+    from silverprint.errors import SilverprintError
+
+    return pytest.raises(SilverprintError, match=match)
+
+
+def test_token_link_to_a_file_is_refused_and_the_file_left_alone(token_home, tmp_path):
+    from silverprint.service import endpoint
+
+    secret = tmp_path / "notes.txt"
+    secret.write_text("this is some other file, long enough to pass for a token\n")
+    secret.chmod(0o644)
+    token_home.symlink_to(secret)
+    for reader in (endpoint.ensure_token, endpoint.read_token):
+        with refused("symbolic link"):
+            reader()
+    assert (secret.stat().st_mode & 0o777) == 0o644
+    assert secret.read_text().startswith("this is some other file")
+
+
+def test_token_link_to_a_folder_or_a_folder_is_refused_in_one_line(token_home, tmp_path):
+    from silverprint.service import endpoint
+
+    (tmp_path / "somewhere").mkdir()
+    token_home.symlink_to(tmp_path / "somewhere")
+    with refused("symbolic link"):
+        endpoint.ensure_token()
+    token_home.unlink()
+    token_home.mkdir()
+    with refused("is a folder"):
+        endpoint.ensure_token()
+
+
+def test_token_fifo_is_refused_without_hanging(token_home):
+    import threading
+
+    from silverprint.service import endpoint
+
+    os.mkfifo(token_home, 0o600)
+    outcome: list[BaseException | str] = []
+
+    def read() -> None:
+        try:
+            outcome.append(endpoint.ensure_token())
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(5)
+    assert outcome, "reading the token blocked on a FIFO"
+    assert "not a regular file" in str(outcome[0])
+
+
+def test_loose_token_is_refused_with_the_fix_not_silently_tightened(token_home):
+    from silverprint.service import endpoint
+
+    token = endpoint.ensure_token()
+    token_home.chmod(0o644)
+    with refused("chmod 600"):
+        endpoint.ensure_token()
+    assert (token_home.stat().st_mode & 0o777) == 0o644 and token_home.read_text().strip() == token
+    token_home.chmod(0o600)
+    assert endpoint.ensure_token() == token  # once fixed, the same token: no plug-in is broken
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another user needs root")
+def test_token_of_another_user_is_refused(token_home):
+    from silverprint.service import endpoint
+
+    endpoint.ensure_token()
+    os.chown(token_home, 65534, 65534)
+    with refused("belongs to user id 65534"):
+        endpoint.ensure_token()
+
+
+def test_serve_refuses_a_linked_token_in_one_line(tmp_path):
+    import subprocess
+
+    from servicehelp import clean_env, silverprint_command
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (tmp_path / "other").write_text("x" * 64)
+    (home / "config" / "token").symlink_to(tmp_path / "other")
+    run = subprocess.run([*silverprint_command(), "serve", "--port", "0"], env=clean_env(home),
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr and "symbolic link" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr

@@ -6,14 +6,18 @@ find a service started on another port (the companion may host one on a free por
 uses: ``SILVERPRINT_URL``, then a live ``service.json``, then the default.
 
 The token is created once (first start) with mode 0600 and kept across restarts: the plug-ins read it
-from `silverprint.paths.token_file()` at each call.
+from `silverprint.paths.token_file()` at each call. A token file that is a link, not a regular
+file, someone else's or readable by others is refused with an explanation, never followed or
+silently repaired.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
 import socket
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -100,30 +104,85 @@ def _write_private(path: Path, text: str) -> None:
         tmp.write_text(text)
 
 
-def ensure_token() -> str:
-    """Return the service token, creating it (mode 0600) on first start and tightening a loose mode."""
-    path = paths.token_file()
+#: A token file is a few dozen bytes; read no more than this from it.
+TOKEN_READ_LIMIT = 4096
+
+
+def _token_problem(path: Path, info: os.stat_result) -> str | None:
+    """Why an opened token file may not be used, or None when it is a private regular file of ours."""
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return (f"belongs to user id {info.st_uid}, not to you (user id {os.getuid()}): "
+                f"delete it and a new token is made at the next start")
+    if os.name == "posix" and info.st_mode & 0o077:
+        return (f"can be read or changed by other users (mode {stat.S_IMODE(info.st_mode):04o}), and "
+                f"whoever read it can use the service as you. If nobody else could have, run "
+                f"`chmod 600 {path}`; otherwise delete it and a new token is made at the next start")
+    return None
+
+
+def _read_token_file(path: Path) -> str | None:
+    """The token file's text, or None when there is none; a file that is not safe is refused.
+
+    Opened with ``O_NOFOLLOW`` (and ``O_NONBLOCK``, so a FIFO put there cannot hang the service),
+    then checked on the open descriptor, so nothing can be swapped in between: it must be a regular
+    file owned by this user with no group or other permissions. A link is refused rather than
+    followed (following it makes another file's content the token, and "tightening" its mode
+    changes that other file).
+    A loose mode is refused rather than tightened or regenerated: tightening silently would hide
+    that the token may already have been read by someone else, and regenerating silently would
+    break every host given the old token (``SILVERPRINT_TOKEN``) without saying why, so the user
+    decides: ``chmod 600`` if nobody else could have read it, or delete it for a fresh one.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    link = SilverprintError(f"{path}: the service token file is a symbolic link; it must be a regular "
+                            f"file. Remove the link and a new token is made at the next start")
+    if path.is_symlink():  # O_NOFOLLOW below is the guard; this gives the same message where it is missing
+        raise link
     try:
-        token = path.read_text().strip()
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        token = ""
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise link from None
+        raise SilverprintError(f"{path}: cannot read the service token file ({exc.strerror or exc})") from None
+    try:
+        problem = _token_problem(path, os.fstat(fd))
+        if problem:
+            raise SilverprintError(f"{path}: the service token file {problem}")
+        return os.read(fd, TOKEN_READ_LIMIT).decode("utf-8", "replace").strip()
+    finally:
+        os.close(fd)
+
+
+def ensure_token() -> str:
+    """Return the service token, creating it (mode 0600) on first start or when it is empty or short.
+
+    A token file that is a link, not a regular file, someone else's, or readable by others is
+    refused with a `SilverprintError` that says what to do (see `_read_token_file`).
+    """
+    path = paths.token_file()
+    token = _read_token_file(path) or ""
     if len(token) < 32:
         token = secrets.token_urlsafe(32)
         _write_private(path, token + "\n")
-    elif os.name == "posix" and path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
     return token
 
 
 def read_token() -> str | None:
-    """The token a client sends (``SILVERPRINT_TOKEN`` wins), or None when the service never ran."""
+    """The token a client sends (``SILVERPRINT_TOKEN`` wins), or None when the service never ran.
+
+    The file passes the same checks as the service's (a link to another file would send that
+    file's content to whatever address the client was pointed at).
+    """
     env = os.environ.get("SILVERPRINT_TOKEN", "").strip()
     if env:
         return env
-    try:
-        return paths.token_file().read_text().strip() or None
-    except OSError:
-        return None
+    return _read_token_file(paths.token_file()) or None
 
 
 def write_endpoint_file(url: str) -> Path:
