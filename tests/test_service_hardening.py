@@ -10,6 +10,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
+import statistics
+import time
 
 import pytest
 
@@ -20,7 +23,8 @@ MIB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    env = {"SILVERPRINT_MAX_UPLOAD_MB": "8", "SILVERPRINT_MAX_JSON_BYTES": str(64 * 1024)}
+    env = {"SILVERPRINT_MAX_UPLOAD_MB": "8", "SILVERPRINT_MAX_JSON_BYTES": str(64 * 1024),
+           "SILVERPRINT_HEADER_TIMEOUT_S": "1", "SILVERPRINT_BODY_TIMEOUT_S": "1"}
     with running_service(tmp_path_factory.mktemp("sp-hardening"), env) as svc:
         yield svc
 
@@ -73,6 +77,18 @@ def test_declared_json_body_over_the_cap_is_413_before_it_is_read(service):
     status, _, data = request(service, "POST", "/v1/jobs/learn", body=body,
                               headers={"Content-Type": "application/json"})
     assert status == 413 and "limit" in json.loads(data)["detail"]
+
+
+def test_an_image_may_be_larger_than_the_json_cap(service, tmp_path):
+    """Image routes take the upload limit (8 MiB here), not the JSON one (64 KiB here)."""
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (240, 320, 3), dtype=np.uint8)).save(path)
+    assert path.stat().st_size > 128 * 1024
+    status, _, body = request(service, "POST", "/v1/render?name=noise.png", body=path.read_bytes())
+    assert status == 200, body[:200]
 
 
 def test_the_token_guards_every_route_but_health_and_the_schema(service):
@@ -186,3 +202,75 @@ def test_serve_refuses_a_linked_token_in_one_line(tmp_path):
     assert run.returncode != 0
     assert "Traceback" not in run.stderr and "symbolic link" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+# ------------------------------------------------------------------ item 10: keep-alive is cheap
+def test_keep_alive_requests_cost_milliseconds_not_a_delayed_ack(service):
+    """A reused connection must not wait for the client's delayed ACK (TCP_NODELAY): ~40 ms before."""
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    try:
+        for path, token in (("/v1/health", False), ("/v1/jobs", True)):
+            times = []
+            for _ in range(25):
+                start = time.perf_counter()
+                status, _, _ = request(service, "GET", path, token=token, conn=conn)
+                times.append(time.perf_counter() - start)
+                assert status == 200
+            median = statistics.median(times[5:])
+            assert median < 0.010, f"{path}: {median * 1000:.1f} ms per keep-alive request"
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------ item 11: idle and stalled clients
+def closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Whether the server closes the connection within ``seconds`` (anything it sends is read)."""
+    sock.settimeout(seconds)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            if not sock.recv(65536):
+                return True
+    except (socket.timeout, TimeoutError):
+        return False
+    except ConnectionResetError:
+        return True
+    return False
+
+
+def test_a_silent_connection_is_closed(service):
+    with socket.create_connection(("127.0.0.1", service.port)) as sock:
+        assert closed_within(sock, 4.0), "a connection that sent nothing was kept open"
+
+
+def test_slow_request_headers_are_cut_off(service):
+    """Slowloris: a head trickled one line at a time is dropped once the head deadline passes."""
+    with socket.create_connection(("127.0.0.1", service.port)) as sock:
+        sock.sendall(f"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\n".encode())
+        start = time.monotonic()
+        cut = False
+        while time.monotonic() - start < 5.0 and not cut:
+            try:
+                sock.sendall(b"X-Slow: 1\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+            cut = closed_within(sock, 0.25)
+        assert cut, "a request head trickled for 5 s was still being read"
+        assert time.monotonic() - start < 4.0
+
+
+def test_a_stalled_body_gets_408(service):
+    with socket.create_connection(("127.0.0.1", service.port)) as sock:
+        sock.sendall((f"POST /v1/render HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\n"
+                      f"Authorization: Bearer {service.token}\r\nContent-Type: application/octet-stream\r\n"
+                      f"Content-Length: 100000\r\n\r\n").encode() + b"\x89PNG" + b"\0" * 996)
+        sock.settimeout(6.0)
+        answer = http.client.HTTPResponse(sock)
+        start = time.monotonic()
+        try:
+            answer.begin()
+        except (socket.timeout, TimeoutError):
+            pytest.fail("a body that stopped half-way held its connection (and upload) for 6 s")
+        assert answer.status == 408 and "stalled" in json.loads(answer.read())["detail"]
+        assert time.monotonic() - start < 4.0

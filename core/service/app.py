@@ -8,6 +8,7 @@ does not pay for importing torch and the region models.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 from contextlib import asynccontextmanager
@@ -17,9 +18,8 @@ from typing import Any, Callable
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from .. import __version__
 from ..errors import SilverprintError
@@ -43,19 +43,19 @@ def _warm_up() -> None:
         log.warning("engine warm-up failed: %s", exc)
 
 
-def _takes_image(route: APIRoute) -> bool:
-    """Whether a route's body is an image file (declared by its OpenAPI ``requestBody``)."""
-    body = (route.openapi_extra or {}).get("requestBody", {})
-    return "application/octet-stream" in body.get("content", {})
-
-
 def _body_limit(app: FastAPI, settings: ServiceSettings) -> Callable[[dict], int]:
-    """The byte limit for a request: the upload limit on image routes, the JSON limit elsewhere."""
-    image_routes = [r for r in app.routes if isinstance(r, APIRoute) and _takes_image(r)]
+    """The byte limit for a request: the upload limit where the route's body is an image file (as
+    its OpenAPI ``requestBody`` declares), the small JSON limit everywhere else."""
+    image_routes: list[tuple[str, re.Pattern[str]]] = []
 
     def limit(scope: dict) -> int:
-        for route in image_routes:
-            if route.matches(scope)[0] is Match.FULL:
+        if not image_routes:
+            for path, operations in app.openapi()["paths"].items():
+                for method, operation in operations.items():
+                    if "application/octet-stream" in operation.get("requestBody", {}).get("content", {}):
+                        image_routes.append((method.upper(), compile_path(path)[0]))
+        for method, pattern in image_routes:
+            if scope.get("method") == method and pattern.match(scope.get("path", "")):
                 return settings.max_upload_bytes
         return settings.max_json_bytes
 

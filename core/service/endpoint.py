@@ -84,7 +84,9 @@ def listen_socket(host: str, port: int, *, any_port_if_taken: bool = False) -> s
     running); the companion hosting the service falls back to any free port instead
     (``any_port_if_taken``) and advertises it through the endpoint file.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP: asyncio sets TCP_NODELAY only on accepted sockets of that protocol (the service's
+    # protocol sets it too, whatever made the socket)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -15,6 +15,7 @@ import uvicorn
 from .app import create_app
 from .endpoint import (bind_address, clear_endpoint_file, ensure_token, listen_socket,
                        write_endpoint_file)
+from .protocol import protocol_class
 from .settings import ServiceSettings
 
 
@@ -53,7 +54,9 @@ def local_server(port: int | None = None, *, settings: ServiceSettings | None = 
     try:
         url = f"http://{host}:{sock.getsockname()[1]}"
         ensure_token()
+        settings = settings or ServiceSettings.from_env()
         config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False,
+                                http=protocol_class(settings.header_timeout_s),
                                 timeout_graceful_shutdown=graceful_shutdown_s)
         local = LocalServer(uvicorn.Server(config), sock, url)
         write_endpoint_file(url)

@@ -31,6 +31,9 @@ class ServiceSettings:
     max_wait_s: float = 30.0
     #: "auto" (CUDA when present), "cpu" or "cuda".
     device: str = "auto"
+    #: A connection that has not sent a whole request head this long after it opened (or after its
+    #: last answer) is closed: idle connections and slow headers (slowloris).
+    header_timeout_s: float = 10.0
     #: A request body that sends nothing for this long gets 408 (a stalled or malicious client).
     body_timeout_s: float = 30.0
     #: A client that reads none of its answer for this long loses the connection.
