@@ -1,6 +1,7 @@
 """Styles: the versioned style file, the built-in and user style stores, and the decoder.
 
 - `style`: the `Style` model, its JSON schema (documented there), validation, atomic save.
+- `limits`: how large, deep and numerous a style file's parts may be, and the bounded reader.
 - `store`: list / load / import / export / remove over built-in and user styles; `DEFAULT_STYLE`.
 - `decoder`: `decode(style, descriptors) -> Params`, the per-photo sliders.
 - `builtins`: the source of the built-in style files in `silverprint_resources/styles/`.
@@ -16,15 +17,17 @@ from .decoder import (assign, clamp_params, decode, decoder_deltas, decoder_inpu
 from .store import (DEFAULT_STYLE, builtin_names, export_style, import_style, list_styles,
                     load_style, remove_style, save_user_style, style_names, user_names,
                     user_style_path)
-from .style import (SCHEMA_VERSION, Embedding, InvalidStyleError, LinearDecoder, Proxies, Style,
-                    make_style, parse_key, read_style, save_style, sparse_params, style_from_dict,
-                    style_to_json)
+from .style import (SCHEMA_VERSION, Embedding, InvalidStyleError, InvalidStyleNameError, LinearDecoder,
+                    Proxies, Style, make_style, parse_key, read_style, save_style, sparse_params,
+                    style_from_bytes, style_from_dict, style_to_json)
 
 __all__ = [
-    "DEFAULT_STYLE", "SCHEMA_VERSION", "Embedding", "InvalidStyleError", "LinearDecoder", "Proxies",
+    "DEFAULT_STYLE", "SCHEMA_VERSION", "Embedding", "InvalidStyleError", "InvalidStyleNameError",
+    "LinearDecoder", "Proxies",
     "Style", "assign", "builtin_names", "clamp_params", "decode", "decoder_deltas", "decoder_inputs",
     "embed", "explain", "export_style", "import_style", "list_styles", "load_style", "make_style",
     "parse_key", "read_style", "remove_style", "save_style",
-    "save_user_style", "sparse_params", "style_from_dict", "style_names", "style_to_json",
+    "save_user_style", "sparse_params", "style_from_bytes", "style_from_dict", "style_names",
+    "style_to_json",
     "user_names", "user_style_path",
 ]

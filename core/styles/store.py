@@ -59,6 +59,9 @@ def list_styles(errors: list[str] | None = None) -> list[Style]:
         except SilverprintError as exc:
             if errors is not None:
                 errors.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not hide every other style
+            if errors is not None:
+                errors.append(f"{path}: cannot be read ({type(exc).__name__}; please report this)")
     result = [_read_named(p, builtin=True) for n, p in _files(builtin_styles_dir()).items() if n not in users]
     return result + list(users.values())
 

@@ -50,7 +50,9 @@ Schema 2 (schema 1 differs only in a 17-knot curve; it is read and upgraded, see
 
 Reading validates everything and raises `InvalidStyleError` (a `UnknownStyleError`, exit code 2)
 with one line naming the file and what is wrong: bad JSON, a missing field, a schema newer than this
-program reads, an unknown slider (named), mismatched proxy or decoder sizes. Writing is atomic.
+program reads, an unknown slider (named), mismatched proxy or decoder sizes, or a file past one of
+the size, depth and count limits of `silverprint.styles.limits`. Whatever the bytes, that is the only
+error reading raises (`style_from_bytes`). Writing is atomic and checks the same limits.
 How a style becomes sliders for one photo: `silverprint.styles.decoder.decode`.
 """
 from __future__ import annotations
@@ -71,7 +73,9 @@ from ..descriptors import DESCRIPTOR_INDEX
 from ..errors import SilverprintError, UnknownSliderError, UnknownStyleError
 from ..fileio import atomic_path
 from ..params import (CURVE_KNOTS, GLOBAL_SLIDER_SPECS, LOCAL_KINDS, REGION_SLIDER_SPECS,
-                      SEMANTIC_REGIONS, Params, default_global, default_region)
+                      SEMANTIC_REGIONS, Params, default_global, default_region, parse_index)
+from . import limits
+from .limits import StyleLimitError, parse_json, read_bounded
 
 SCHEMA_VERSION = 2
 SOURCES = ("builtin", "learned", "imported")
@@ -249,14 +253,30 @@ def make_style(name: str, description: str, base: Params, *, source: str = "lear
                   provenance={"source": source, "pairs": int(pairs), "created": now_iso(),
                               "metrics": dict(metrics or {}), **provenance},
                   extra=copy.deepcopy(extra or {}))
-    style_from_dict(json.loads(style_to_json(style)), name)  # validate now, not when it is loaded
+    style_from_bytes(style_to_json(style), name)  # validate now, not when it is loaded
     return style
 
 
 # --- validation -------------------------------------------------------------------------------
 
+#: Characters of a reason quoted in an error: reasons quote what the file holds, which may be long.
+_REASON_CHARS = 300
+
+
 def _fail(where: str, reason: str) -> InvalidStyleError:
+    """The one error a bad style raises: one line, the file and what is wrong (shortened)."""
+    where = where if where.isprintable() else repr(where)[1:-1]  # a file named "evil\n.json"
+    reason = " ".join(reason.split())
+    if len(reason) > _REASON_CHARS:
+        reason = reason[:_REASON_CHARS - 1] + "…"
     return InvalidStyleError(f"{where}: {reason}")
+
+
+def _at_most(count: int, limit: int, what: str, where: str) -> None:
+    """Refuse a count past one of `silverprint.styles.limits` (never truncate: a style either is
+    what its file says or does not load)."""
+    if count > limit:
+        raise _fail(where, f"{count:,} {what}; a style may have at most {limit:,}")
 
 
 def _numbers(value: Any, n: int | None, what: str, where: str) -> list[float]:
@@ -286,8 +306,9 @@ def parse_key(key: str, params: Params) -> tuple[str, str, int | None]:
         rest = name[len("curve"):]
         if rest == "":
             return region, "curve", None
-        if rest.startswith(".") and rest[1:].isdigit() and int(rest[1:]) < CURVE_KNOTS:
-            return region, "curve", int(rest[1:])
+        knot = parse_index(rest[1:]) if rest.startswith(".") else None
+        if knot is not None and knot < CURVE_KNOTS:
+            return region, "curve", knot
         raise UnknownSliderError(f"unknown slider {key!r} (curve knots are global.curve.0.."
                                  f"global.curve.{CURVE_KNOTS - 1})")
     if region == "global":
@@ -296,8 +317,8 @@ def parse_key(key: str, params: Params) -> tuple[str, str, int | None]:
     elif region in SEMANTIC_REGIONS or region == "all":
         if name not in REGION_SLIDER_SPECS:
             raise UnknownSliderError(f"unknown slider {name!r} for {region} (known: {', '.join(REGION_SLIDER_SPECS)})")
-    elif region.startswith("local") and region[5:].isdigit():
-        index = int(region[5:])
+    elif region.startswith("local") and parse_index(region[5:]) is not None:
+        index = parse_index(region[5:])
         if index >= len(params.local):
             raise UnknownSliderError(f"{key}: the base has only {len(params.local)} local adjustments")
         kind = params.local[index]["kind"]
@@ -316,16 +337,17 @@ def _decoder_input_ok(name: Any, subjects: dict[str, Any], dim: int) -> bool:
         return True
     if name.startswith("subject:"):
         return name[len("subject:"):] in subjects
-    if name.startswith("embed:") and name[len("embed:"):].isdigit():
-        return int(name[len("embed:"):]) < dim
+    if name.startswith("embed:"):
+        k = parse_index(name[len("embed:"):])
+        return k is not None and k < dim
     return False
 
 
 def _curve_index(key: Any) -> int | None:
     """N of a ``global.curve.N`` key, else None."""
     prefix = "global.curve."
-    if isinstance(key, str) and key.startswith(prefix) and key[len(prefix):].isdigit():
-        return int(key[len(prefix):])
+    if isinstance(key, str) and key.startswith(prefix):
+        return parse_index(key[len(prefix):])
     return None
 
 
@@ -408,8 +430,8 @@ def style_from_dict(data: Any, where: str = "style") -> Style:
     if schema == 1:
         try:
             data = upgrade_v1(data)
-        except (TypeError, ValueError, IndexError) as exc:
-            raise _fail(where, f"cannot upgrade this schema-1 style ({exc})") from None
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+            raise _fail(where, f"cannot upgrade this schema-1 style ({type(exc).__name__}: {exc})") from None
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise _fail(where, f"unknown field(s) {', '.join(map(repr, unknown))}")
@@ -423,6 +445,7 @@ def style_from_dict(data: Any, where: str = "style") -> Style:
     description = data["description"]
     if not isinstance(description, str) or "\n" in description:
         raise _fail(where, "description must be one line of text")
+    _at_most(len(description), limits.MAX_DESCRIPTION_CHARS, "characters of description", where)
 
     provenance = data.get("provenance") or {}
     if not isinstance(provenance, dict):
@@ -438,6 +461,9 @@ def style_from_dict(data: Any, where: str = "style") -> Style:
 
     if not isinstance(data["base"], dict):
         raise _fail(where, "base must be a Params object")
+    local = data["base"].get("local")
+    if isinstance(local, list):
+        _at_most(len(local), limits.MAX_LOCAL_ADJUSTMENTS, "local adjustments in base.local", where)
     try:
         base = Params.from_dict(data["base"])
     except UnknownSliderError as exc:
@@ -450,6 +476,7 @@ def style_from_dict(data: Any, where: str = "style") -> Style:
     subjects_raw = data.get("subjects") or {}
     if not isinstance(subjects_raw, dict):
         raise _fail(where, "subjects must be an object of slider deltas")
+    _at_most(len(subjects_raw), limits.MAX_SUBJECTS, "subjects", where)
     subjects: dict[str, dict[str, Any]] = {}
     for subject, deltas in subjects_raw.items():
         if subject not in proxies.subjects:
@@ -488,8 +515,9 @@ def _proxies_from_dict(raw: Any, where: str) -> Proxies:
     inputs = emb.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise _fail(where, "proxies.embedding.inputs must be a non-empty list of descriptor names")
+    _at_most(len(inputs), limits.MAX_EMBEDDING_INPUTS, "proxies.embedding.inputs", where)
     for name in inputs:
-        if name not in DESCRIPTOR_INDEX:
+        if not isinstance(name, str) or name not in DESCRIPTOR_INDEX:
             raise _fail(where, f"proxies.embedding: unknown descriptor {name!r}")
     n = len(inputs)
     center = _numbers(emb.get("center"), n, "proxies.embedding.center", where)
@@ -499,6 +527,7 @@ def _proxies_from_dict(raw: Any, where: str) -> Proxies:
     dim = raw.get("dim")
     if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
         raise _fail(where, "proxies.dim must be a positive integer")
+    _at_most(dim, limits.MAX_PROXY_DIM, "proxies.dim", where)
     matrix = _matrix(emb.get("matrix"), dim, n, "proxies.embedding.matrix", where)
     temperature = raw.get("temperature", 1.0)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
@@ -507,6 +536,7 @@ def _proxies_from_dict(raw: Any, where: str) -> Proxies:
     subjects_raw = raw.get("subjects") or {}
     if not isinstance(subjects_raw, dict):
         raise _fail(where, "proxies.subjects must be an object")
+    _at_most(len(subjects_raw), limits.MAX_SUBJECTS, "proxies.subjects", where)
     subjects = {}
     for name, vec in subjects_raw.items():
         if not isinstance(name, str) or not name or name.startswith(("subject:", "embed:")):
@@ -525,12 +555,14 @@ def _decoder_from_dict(raw: Any, base: Params, proxies: Proxies, where: str) -> 
     inputs = raw.get("inputs")
     if not isinstance(inputs, list):
         raise _fail(where, "decoder.inputs must be a list")
+    _at_most(len(inputs), limits.MAX_DECODER_INPUTS, "decoder.inputs", where)
     for name in inputs:
         if not _decoder_input_ok(name, proxies.subjects, proxies.dim):
             raise _fail(where, f"decoder: unknown input {name!r} (a descriptor name, subject:NAME or embed:K)")
     outputs = raw.get("outputs")
     if not isinstance(outputs, list):
         raise _fail(where, "decoder.outputs must be a list")
+    _at_most(len(outputs), limits.MAX_DECODER_OUTPUTS, "decoder.outputs", where)
     for key in outputs:
         try:
             _, param, index = parse_key(key, base)
@@ -557,24 +589,33 @@ def _decoder_from_dict(raw: Any, base: Params, proxies: Proxies, where: str) -> 
 # --- files ------------------------------------------------------------------------------------
 
 def read_style(path: str | os.PathLike, *, builtin: bool = False) -> Style:
-    """Load and validate one style file."""
+    """Load and validate one style file (bounded: see `silverprint.styles.limits`)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UnknownStyleError(f"{path}: no such style file") from None
-    except IsADirectoryError:
-        raise UnknownStyleError(f"{path}: is a directory, not a style file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidStyleError(f"{path}: cannot read style file ({exc.__class__.__name__}: {exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidStyleError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    style = style_from_dict(data, str(path))
+        data = read_bounded(path)
+    except StyleLimitError as exc:
+        raise _fail(str(path), str(exc)) from None
+    except OSError as exc:
+        raise _fail(str(path), f"cannot read style file ({exc.__class__.__name__}: "
+                               f"{exc.strerror or exc})") from None
+    style = style_from_bytes(data, str(path))
     style.builtin = builtin
     style.path = path
     return style
+
+
+def style_from_bytes(data: bytes | str, where: str = "style") -> Style:
+    """Parse and validate a style file's content. Whatever the bytes, the only error it raises is
+    `InvalidStyleError`, one line naming `where` and what is wrong."""
+    try:
+        raw = parse_json(data)
+    except UnicodeDecodeError as exc:
+        raise _fail(where, f"not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise _fail(where, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except StyleLimitError as exc:
+        raise _fail(where, str(exc)) from None
+    return style_from_dict(raw, where)
 
 
 _NUMBER_LIST = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*,\s*)*-?[0-9][0-9.eE+-]*)\s*\]")
@@ -596,7 +637,8 @@ def write_atomic(path: Path, text: str) -> Path:
 
 
 def save_style(style: Style, path: str | os.PathLike) -> Path:
-    """Write a style file atomically (validated first, so a bad style never reaches disk)."""
+    """Write a style file atomically (validated first, within the limits `read_style` applies, so
+    a style that could not be read back never reaches disk)."""
     text = style_to_json(style)
-    style_from_dict(json.loads(text), str(path))
+    style_from_bytes(text, str(path))
     return write_atomic(Path(path), text)

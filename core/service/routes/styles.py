@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path as PathParam
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 
 from ..schemas import StylePublic, StylesPublic
 from .common import AUTH, ERRORS
@@ -17,15 +18,26 @@ def _summary(style: Any) -> StylePublic:
     return StylePublic(**{k: v for k, v in data.items() if k in StylePublic.model_fields and v is not None})
 
 
-def _list() -> StylesPublic:
+class StylesListing(StylesPublic):
+    """The listing plus what was left out of it: a bad file in the styles folder is skipped, never
+    fatal (existing clients read ``default`` and ``styles`` and ignore the rest)."""
+
+    warnings: list[str] = Field(default_factory=list,
+                                description="one line per style file skipped: the file and why")
+
+
+def _list() -> StylesListing:
     from ...styles import DEFAULT_STYLE, list_styles
 
-    return StylesPublic(default=DEFAULT_STYLE,
-                        styles=[_summary(s) for s in list_styles()])
+    warnings: list[str] = []
+    styles = [_summary(s) for s in list_styles(warnings)]
+    return StylesListing(default=DEFAULT_STYLE, styles=styles,
+                         warnings=[f"skipped {message}" for message in warnings])
 
 
-@router.get("", response_model=StylesPublic, summary="list styles")
-async def list_all() -> StylesPublic:
+@router.get("", response_model=StylesListing, summary="list styles (bad style files are skipped, "
+                                                      "with a warning each)")
+async def list_all() -> StylesListing:
     return await run_in_threadpool(_list)
 
 
