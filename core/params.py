@@ -260,8 +260,8 @@ class Params:
             targets = SEMANTIC_REGIONS if region == "all" else (region,)
             for target in targets:
                 self.regions[target][name] = _clamp_check(REGION_SLIDER_SPECS[name], value)
-        elif region.startswith("local") and region[5:].isdigit():
-            index = int(region[5:])
+        elif region.startswith("local") and parse_index(region[5:]) is not None:
+            index = parse_index(region[5:])
             if index >= len(self.local):
                 raise UnknownSliderError(f"{region}: there are only {len(self.local)} local adjustments")
             local = self.local[index]
@@ -270,6 +270,14 @@ class Params:
         else:
             known = ", ".join(SEMANTIC_REGIONS + ("all", "global", "localN"))
             raise UnknownSliderError(f"unknown region {region!r} in {key!r} (known: {known})")
+
+
+def parse_index(text: str) -> int | None:
+    """N of ``localN`` or ``global.curve.N``: ASCII digits, at most 9 (``str.isdigit`` also passes
+    "²", and a 5,000-digit N fails inside ``int``); None when `text` is not such an index."""
+    if 0 < len(text) <= 9 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def _unknown(name: str, region: str, specs: dict[str, Slider]) -> str:

@@ -114,3 +114,10 @@ def test_service_answers_a_bad_curve_with_400_and_renders_a_good_one(tmp_path, p
         data = client.render(photo, style="neutral", overrides=[f"global.curve={curve}"])
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) / 65535
         assert abs(image.mean() - 0.25) < 0.02
+
+
+@pytest.mark.parametrize("key", ["local².exposure", "local" + "9" * 5000 + ".exposure", "local.exposure",
+                                 "local-1.exposure", "local٣.exposure"])
+def test_a_local_index_is_ascii_digits_or_an_unknown_region(key):
+    with pytest.raises(UnknownSliderError, match="unknown region|local adjustments"):
+        apply_overrides(Params(), [f"{key}=1"])
