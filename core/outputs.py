@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .errors import BadInputError, SilverprintError
+from .errors import BadInputError
 
 #: The text of the mark `silverprint.imagewrite` puts in every output (PNG tEXt ``Software``,
 #: TIFF tag 305, a JPEG comment); a file whose mark starts with it is Silverprint's to replace.
@@ -37,10 +37,10 @@ def software_mark() -> str:
     return f"{SOFTWARE_MARK} {__version__}"
 
 
-class OutputConflictError(SilverprintError):
-    """A planned output would overwrite an input, an original or another output: nothing written."""
+class OutputConflictError(BadInputError):
+    """A planned output would overwrite an input, an original or another output: nothing written.
 
-    exit_code = 2
+    A BadInputError (exit code 2) whose path is the first conflicting output."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def check_plan(plan: Sequence[Planned], *, hint: str = _HINT_SINGLE,
         ident = _identity(item.source)
         if ident is not None:
             input_ids[ident] = item.source
-    conflicts: list[str] = []
+    conflicts: list[tuple[Path, str]] = []
     claimed: dict[str, Path] = {}
     for item in plan:
         key = _key(item.target)
@@ -163,17 +163,18 @@ def check_plan(plan: Sequence[Planned], *, hint: str = _HINT_SINGLE,
         other = input_keys.get(key) or (input_ids.get(ident) if ident else None)
         if other is not None:
             what = "its own original" if other == item.source else f"the input {other}"
-            conflicts.append(f"{item.target}: the output of {item.source} would overwrite {what}")
+            conflicts.append((item.target, f"the output of {item.source} would overwrite {what}"))
         elif key in claimed:
-            conflicts.append(f"{item.target}: both {claimed[key]} and {item.source} would be "
-                             "written there")
+            conflicts.append((item.target, f"both {claimed[key]} and {item.source} would be "
+                                           "written there"))
         elif ident is not None and not is_ours(item.target):
-            conflicts.append(f"{item.target}: the output of {item.source} would overwrite an "
-                             "existing file that Silverprint did not write")
+            conflicts.append((item.target, f"the output of {item.source} would overwrite an "
+                                           "existing file that Silverprint did not write"))
         claimed.setdefault(key, item.source)
     if conflicts:
+        target, reason = conflicts[0]
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
-        raise OutputConflictError(f"{conflicts[0]}{more}; nothing was written: {hint}")
+        raise OutputConflictError(target, f"{reason}{more}; nothing was written: {hint}")
 
 
 def check_single(source: Path, target: Path) -> None:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import videoclips as vc  # noqa: E402
 
 from silverprint.errors import BadInputError, SilverprintError  # noqa: E402
+from silverprint.outputs import software_mark  # noqa: E402
 from silverprint.params import Params, default_local  # noqa: E402
 from silverprint.video import io as vio  # noqa: E402
 from silverprint.video.shots import detect_cuts, thumbnail  # noqa: E402
@@ -269,7 +270,16 @@ def test_cancel_leaves_no_file_and_keeps_an_existing_one(clips, home):
     from silverprint.video.convert import VideoCancelled, convert_video
 
     out = home / "bw.mp4"
-    out.write_bytes(b"previous result")
+    vc.make_clip(out, vc.pan_zoom_shots(FPS, 0.5))  # a previous result of Silverprint's:
+    with av.open(str(out)) as old, av.open(str(home / "marked.mp4"), "w") as new:  # marked as such
+        new.metadata["comment"] = software_mark()
+        stream = new.add_stream_from_template(old.streams.video[0])
+        for packet in old.demux(old.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                new.mux(packet)
+    os.replace(home / "marked.mp4", out)
+    previous = out.read_bytes()
     cancel = threading.Event()
 
     def progress(done: int, total: int) -> None:
@@ -278,7 +288,7 @@ def test_cancel_leaves_no_file_and_keeps_an_existing_one(clips, home):
 
     with pytest.raises(VideoCancelled):
         convert_video(clips["mp4"], out, progress=progress, cancel=cancel)
-    assert out.read_bytes() == b"previous result"
+    assert out.read_bytes() == previous
     assert sorted(p.name for p in home.iterdir()) == ["bw.mp4", "home"]
 
 
