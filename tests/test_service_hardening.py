@@ -274,3 +274,123 @@ def test_a_stalled_body_gets_408(service):
             pytest.fail("a body that stopped half-way held its connection (and upload) for 6 s")
         assert answer.status == 408 and "stalled" in json.loads(answer.read())["detail"]
         assert time.monotonic() - start < 4.0
+
+
+# ------------------------------------------------------------------ item 9: a pixel budget
+def flat_png(path, megapixels: float):
+    """A flat grey PNG of about ``megapixels`` (tiny on disk, big once decoded)."""
+    from PIL import Image
+
+    width = int((megapixels * 1e6 * 1.5) ** 0.5)
+    Image.new("RGB", (width, int(megapixels * 1e6 / width)), (120, 128, 136)).save(path)
+    return path
+
+
+def test_budget_lets_small_jobs_pass_a_big_one_but_never_starves_it(monkeypatch):
+    """The queue's fairness rule, in the event loop it runs in (no server needed)."""
+    import asyncio
+
+    from silverprint.service import budget as budget_mod
+
+    monkeypatch.setattr(budget_mod, "OVERTAKE_S", 0.3)
+    order: list[str] = []
+
+    async def job(budget, name: str, pixels: int, hold: asyncio.Event) -> None:
+        async with budget.admit(pixels):
+            order.append(name)
+            await hold.wait()
+
+    async def scenario() -> None:
+        budget = budget_mod.PixelBudget(10, 4, max_queue=8, max_wait_s=5)
+        holds = {name: asyncio.Event() for name in "ABCD"}
+        a = asyncio.create_task(job(budget, "A", 8, holds["A"]))
+        await asyncio.sleep(0.01)
+        b = asyncio.create_task(job(budget, "B", 8, holds["B"]))  # does not fit beside A: waits
+        await asyncio.sleep(0.01)
+        c = asyncio.create_task(job(budget, "C", 1, holds["C"]))  # fits: passes B
+        await asyncio.sleep(0.05)
+        assert order == ["A", "C"] and budget.queued == 1
+        await asyncio.sleep(0.35)  # B has now been passed long enough
+        d = asyncio.create_task(job(budget, "D", 1, holds["D"]))  # would fit, but queues behind B
+        await asyncio.sleep(0.05)
+        assert order == ["A", "C"] and budget.queued == 2
+        holds["A"].set()
+        await asyncio.sleep(0.05)
+        assert order == ["A", "C", "B", "D"]
+        for hold in holds.values():
+            hold.set()
+        await asyncio.gather(a, b, c, d)
+        assert budget.in_use == 0 and budget.running == 0
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture(scope="module")
+def budget_service(tmp_path_factory):
+    """A service whose budget holds one 8 MP render (and small ones beside it), waits at most 0.3 s."""
+    env = {"SILVERPRINT_MAX_RENDER_PIXELS": str(10_000_000), "SILVERPRINT_MAX_RENDERS": "2",
+           "SILVERPRINT_MAX_QUEUE_WAIT_S": "0.3", "SILVERPRINT_DEVICE": "cpu"}
+    with running_service(tmp_path_factory.mktemp("sp-budget"), env) as svc:
+        small = flat_png(svc.home / "warm.png", 0.05)
+        assert request(svc, "POST", "/v1/render?format=jpeg", body=small.read_bytes())[0] == 200  # warm up
+        yield svc
+
+
+@pytest.fixture(scope="module")
+def big_png(tmp_path_factory):
+    return flat_png(tmp_path_factory.mktemp("big") / "big.png", 8.0)
+
+
+def render_in_thread(service, path, results: dict, key: str):
+    """POST a render from a thread; ``results[key]`` = (status, headers, body, monotonic end time)."""
+    import threading
+
+    def go() -> None:
+        try:
+            status, headers, body = request(service, "POST", f"/v1/render?name={path.name}&format=jpeg",
+                                            body=path.read_bytes())
+        except OSError as exc:
+            status, headers, body = None, {}, str(exc).encode()
+        results[key] = (status, headers, body, time.monotonic())
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    return thread
+
+
+def test_renders_over_the_pixel_budget_queue_and_a_small_one_passes(budget_service, big_png, tmp_path):
+    """Two 8 MP renders under a 10 MP budget never run together (the old two slots ran both at
+    once); a small render sent last fits beside the first and does not wait behind the second."""
+    small = flat_png(tmp_path / "small.png", 0.05)
+    results: dict = {}
+    running = []
+    first = render_in_thread(budget_service, big_png, results, "A")
+    time.sleep(0.1)
+    second = render_in_thread(budget_service, big_png, results, "B")
+    time.sleep(0.1)
+    third = render_in_thread(budget_service, small, results, "C")  # B is still waiting: C passes it
+    while first.is_alive() or second.is_alive():
+        health = json.loads(request(budget_service, "GET", "/v1/health", token=False)[2])
+        running.append(health["renders_in_flight"])
+        time.sleep(0.02)
+    for thread in (first, second, third):
+        thread.join()
+    assert results["A"][0] == 200 and results["C"][0] == 200
+    assert results["B"][0] in (200, 503)  # 503 once it has waited the 0.3 s allowed here
+    assert results["C"][3] < results["A"][3], "the small render waited behind the big ones"
+    if results["B"][0] == 200:
+        assert results["B"][3] > results["A"][3]  # it ran after A, never beside it
+
+
+def test_a_render_that_would_wait_too_long_gets_503_with_retry_after(budget_service, big_png):
+    results: dict = {}
+    start = time.monotonic()
+    first = render_in_thread(budget_service, big_png, results, "A")
+    time.sleep(0.1)
+    second = render_in_thread(budget_service, big_png, results, "B")
+    first.join()
+    second.join()
+    status, headers, body, _ = results["B"]
+    assert results["A"][3] - start > 0.6, "the 8 MP render was too quick to make anything wait 0.3 s"
+    assert status == 503, body[:200]
+    assert int(headers["retry-after"]) > 0 and "busy" in json.loads(body)["detail"]

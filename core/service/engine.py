@@ -1,12 +1,13 @@
 """The service's view of the one engine: load, analyse, render and save through `silverprint.pipeline`.
 
-Rendering is CPU/GPU heavy, so `Engine.run` admits at most ``max_renders`` jobs at once (an
-asyncio semaphore) and runs each in a worker thread; up to ``max_queue`` more wait their turn, and
-beyond that the service answers 503 with Retry-After instead of piling up memory.
+Rendering is CPU/GPU heavy and its memory grows with the pixels, so `Engine.run` reads an image's
+size from its header, waits until those pixels fit the render budget (`budget.PixelBudget`: at most
+``max_render_pixels`` and ``max_renders`` jobs at once) and then decodes and works in a worker
+thread; up to ``max_queue`` more wait their turn for up to ``max_queue_wait_s``, and beyond that
+the service answers 503 with Retry-After instead of piling up memory.
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import secrets
@@ -19,6 +20,8 @@ import anyio.to_thread
 from fastapi import HTTPException
 
 from ..errors import BadInputError, SilverprintError
+from .budget import Busy, PixelBudget
+from .probe import image_pixels
 from .schemas import SUFFIXES
 from .settings import ServiceSettings
 
@@ -73,35 +76,39 @@ class Rendered:
 
 
 class Engine:
-    """Bounded, queued access to the pipeline for the request handlers."""
+    """Budgeted, queued access to the pipeline for the request handlers."""
 
     def __init__(self, settings: ServiceSettings, work_dir: Path) -> None:
         self.settings = settings
         self.work_dir = work_dir
         self.device = resolve_device(settings.device)
-        self._slots = asyncio.Semaphore(settings.max_renders)
-        self.in_flight = 0
-        self.queued = 0
+        self.budget = PixelBudget(settings.max_render_pixels, settings.max_renders,
+                                  max_queue=settings.max_queue, max_wait_s=settings.max_queue_wait_s)
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn`` in a worker thread once a render slot is free (503 when the queue is full)."""
-        if self.queued >= self.settings.max_queue:
-            raise HTTPException(503, "busy: too many renders waiting; try again shortly",
-                                headers={"Retry-After": "2"})
-        self.queued += 1
-        waiting = True
+    @property
+    def in_flight(self) -> int:
+        return self.budget.running
+
+    @property
+    def queued(self) -> int:
+        return self.budget.queued
+
+    async def run(self, fn: Callable[..., T], image: Path, *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(image, *args, **kwargs)`` in a worker thread once the image's pixels fit the budget.
+
+        The pixels come from the file's header (`probe.image_pixels`), before anything is decoded;
+        503 with Retry-After when the queue is full, the wait too long or the service stopping.
+        """
+        pixels = await anyio.to_thread.run_sync(image_pixels, image)
         try:
-            async with self._slots:
-                self.queued -= 1
-                waiting = False
-                self.in_flight += 1
-                try:
-                    return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
-                finally:
-                    self.in_flight -= 1
-        finally:
-            if waiting:
-                self.queued -= 1
+            async with self.budget.admit(pixels):
+                return await anyio.to_thread.run_sync(partial(fn, image, *args, **kwargs))
+        except Busy as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from None
+
+    def close(self) -> None:
+        """The server is stopping: waiting renders get 503 now, new ones too."""
+        self.budget.close()
 
     # -- synchronous work, run in worker threads ------------------------------------------------
     @staticmethod
@@ -117,6 +124,13 @@ class Engine:
             raise
         except Exception as exc:  # a decoder's own error: still the client's bad file
             raise BadInputError(display_name, f"cannot read the image ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def measure(cls, path: Path, display_name: str) -> tuple[int, int]:
+        """Decode an upload to check it, and return its (width, height) only (the pixels are freed here)."""
+        photo = cls.load(path, display_name)
+        h, w = photo.pixels.shape[:2]
+        return int(w), int(h)
 
     def _out_path(self, fmt: str) -> Path:
         return self.work_dir / f"out-{secrets.token_hex(8)}{SUFFIXES[fmt]}"

@@ -19,8 +19,13 @@ class ServiceSettings:
     max_json_bytes: int = 1 * MIB
     #: Renders running at once; the rest queue (CPU renders already use every core).
     max_renders: int = 2
+    #: Pixels of the images being worked on at once (a render peaks at ~15 bytes per pixel, so
+    #: ~3 GB here): two 100 MP renders, or one bigger one alone; the rest queue.
+    max_render_pixels: int = 200_000_000
     #: Requests allowed to wait for a render slot before new ones get 503.
     max_queue: int = 64
+    #: A request still waiting for room after this long gets 503 with Retry-After.
+    max_queue_wait_s: float = 60.0
     #: A bridge session (and its files) is dropped this long after its last change.
     session_ttl_s: float = 3600.0
     #: Sessions held at once (each holds an image on disk).

@@ -79,13 +79,11 @@ async def create(request: Request, engine: EngineDep, store: SessionsDep,
                             headers={"Retry-After": "5"})
     upload = await _upload(request, name)
     display = name or "image"
-    try:
-        photo = await run_in_threadpool(engine.load, upload.path, display)
+    try:  # decoded once to check it, within the render budget like any decode
+        w, h = await engine.run(engine.measure, upload.path, display)
     except BaseException:
         upload.remove()
         raise
-    h, w = photo.pixels.shape[:2]
-    del photo
     interactive = mode == "interactive" or (mode == "auto" and store.companion_attached)
     session = store.add(Session(id=store.new_id(), host=host, name=display, format=format, style=style,
                                 overrides=overrides, image=upload.path, auto=mode == "auto",
