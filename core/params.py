@@ -315,8 +315,7 @@ def parse_number(name: str, value: Any) -> float:
     if isinstance(value, str):
         text = value.strip()
         if len(text) > _NUMBER_CHARS or not _NUMBER.fullmatch(text):
-            shown = value if len(value) <= 40 else value[:40] + "…"
-            raise UnknownSliderError(f"{name}: {shown!r} is not a number")
+            raise UnknownSliderError(f"{name}: {_shown(value)} is not a number")
         value = text
     elif not isinstance(value, (int, float, np.integer, np.floating)):
         raise UnknownSliderError(f"{name}: a {type(value).__name__} is not a number")
@@ -325,8 +324,18 @@ def parse_number(name: str, value: Any) -> float:
     except (OverflowError, ValueError):  # an int beyond float range
         number = math.inf
     if not math.isfinite(number):
-        raise UnknownSliderError(f"{name}: {value!r} is not a finite number")
+        raise UnknownSliderError(f"{name}: {_shown(value)} is not a finite number")
     return number
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it, in at most about 40 characters (``repr`` of a
+    5,000-digit int would itself raise)."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an integer of about {round(value.bit_length() * math.log10(2))} digits"
+    return repr(value)[:40]
 
 
 def parse_curve(value: Any) -> list[float]:
@@ -363,7 +372,7 @@ def _clamp_check(spec: Slider, value: Any) -> float:
     """Parse a value and reject it when outside the slider's range (no silent clamping)."""
     number = parse_number(spec.name, value)
     if not spec.lo <= number <= spec.hi:
-        raise UnknownSliderError(f"{spec.name}={value!r} is outside {spec.lo:g}..{spec.hi:g}")
+        raise UnknownSliderError(f"{spec.name}={_shown(value)} is outside {spec.lo:g}..{spec.hi:g}")
     return number
 
 

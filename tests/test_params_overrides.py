@@ -121,3 +121,9 @@ def test_service_answers_a_bad_curve_with_400_and_renders_a_good_one(tmp_path, p
 def test_a_local_index_is_ascii_digits_or_an_unknown_region(key):
     with pytest.raises(UnknownSliderError, match="unknown region|local adjustments"):
         apply_overrides(Params(), [f"{key}=1"])
+
+
+@pytest.mark.parametrize("value", [10**5000, -(10**60), float("inf")], ids=["5000 digits", "-1e60", "inf"])
+def test_a_huge_number_from_python_is_one_clear_error(value):
+    with pytest.raises(UnknownSliderError, match="exposure"):
+        Params().set("sky.exposure", value)
