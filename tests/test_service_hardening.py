@@ -12,7 +12,9 @@ import json
 import os
 import socket
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -394,3 +396,136 @@ def test_a_render_that_would_wait_too_long_gets_503_with_retry_after(budget_serv
     assert results["A"][3] - start > 0.6, "the 8 MP render was too quick to make anything wait 0.3 s"
     assert status == 503, body[:200]
     assert int(headers["retry-after"]) > 0 and "busy" in json.loads(body)["detail"]
+
+
+# ------------------------------------------------------------------ item 11: start-up and shutdown
+def service_json(home) -> dict | None:
+    try:
+        return json.loads((home / "config" / "service.json").read_text())
+    except OSError:
+        return None
+
+
+def test_docs_load_nothing_from_a_cdn_and_the_schema_stays(service):
+    status, _, body = request(service, "GET", "/v1/docs")
+    assert status == 404 or (b"cdn." not in body and b"https://" not in body), body[:300]
+    status, _, body = request(service, "GET", "/v1/openapi.json", token=False)
+    assert status == 200 and "/v1/render" in json.loads(body)["paths"]
+
+
+def test_sigterm_removes_service_json_and_the_work_folder(tmp_path):
+    import signal
+
+    home = tmp_path / "home"
+    with running_service(home) as svc:
+        assert service_json(home)["pid"] == svc.process.pid
+        root = home / "data" / "service-work"
+        work = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        os.kill(svc.process.pid, signal.SIGTERM)
+        svc.process.wait(30)
+    assert service_json(home) is None, "SIGTERM left a stale service.json"
+    assert work and not any(p.exists() for p in work)
+
+
+def test_a_second_service_is_refused_and_the_first_keeps_service_json(tmp_path):
+    import subprocess
+
+    from servicehelp import clean_env, silverprint_command
+
+    home = tmp_path / "home"
+    with running_service(home) as first:
+        before = service_json(home)
+        second = subprocess.Popen([*silverprint_command(), "serve", "--port", "0"], env=clean_env(home),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = second.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.communicate()
+            pytest.fail("a second service started beside the first")
+        assert second.returncode != 0 and "listening" not in out
+        assert "already running" in err and first.url in err and "Traceback" not in err
+        assert service_json(home) == before
+        assert request(first, "GET", "/v1/health", token=False)[0] == 200
+
+
+def test_shutdown_answers_waiting_requests_with_json_503(tmp_path):
+    """SIGTERM with a render running, one queued and a long-poll open: the queued render is
+    answered 503 at once (not started), the long-poll 503 when the grace period ends (uvicorn's
+    plain-text 500 before), and nothing is answered in plain text."""
+    import signal
+    import threading
+
+    home = tmp_path / "home"
+    big = flat_png(tmp_path / "big.png", 8.0)
+    small = flat_png(tmp_path / "small.png", 0.05)
+    env = {"SILVERPRINT_MAX_RENDERS": "1", "SILVERPRINT_DEVICE": "cpu", "SILVERPRINT_MAX_WAIT_S": "30"}
+    with running_service(home, env) as svc:
+        assert request(svc, "POST", "/v1/render?format=jpeg", body=small.read_bytes())[0] == 200  # warm up
+
+        def health() -> dict:
+            return json.loads(request(svc, "GET", "/v1/health", token=False)[2])
+
+        def wait_for(check) -> None:
+            deadline = time.monotonic() + 20
+            while not check(health()):
+                assert time.monotonic() < deadline, health()
+                time.sleep(0.02)
+
+        results: dict = {}
+        running = render_in_thread(svc, big, results, "running")
+        wait_for(lambda h: h["renders_in_flight"] == 1)
+        queued = render_in_thread(svc, small, results, "queued")
+        wait_for(lambda h: h["renders_queued"] == 1)
+
+        def long_poll() -> None:
+            status, headers, body = request(svc, "GET", "/v1/sessions?wait=30&companion=false")
+            results["poll"] = (status, headers, body, time.monotonic())
+
+        poll = threading.Thread(target=long_poll)
+        poll.start()
+        time.sleep(0.3)
+        stopped = time.monotonic()
+        os.kill(svc.process.pid, signal.SIGTERM)
+        for thread in (running, queued, poll):
+            thread.join(30)
+        svc.process.wait(30)
+    status, headers, body, when = results["queued"]
+    assert status == 503 and headers["content-type"].startswith("application/json"), body[:200]
+    assert "shutting down" in json.loads(body)["detail"] and int(headers["retry-after"]) > 0
+    assert when - stopped < 2.0, "the queued render was not turned away at once"
+    status, headers, body, _ = results["poll"]
+    assert status == 503 and headers["content-type"].startswith("application/json"), (status, body[:200])
+    status, headers, body, _ = results["running"]
+    assert status == 200 or (status == 503 and headers["content-type"].startswith("application/json"))
+
+
+def test_uploads_left_by_a_killed_service_are_removed_at_the_next_start(tmp_path):
+    import shutil
+    import signal
+
+    home = tmp_path / "home"
+    upload = None
+    try:
+        with running_service(home) as svc:
+            sock = socket.create_connection(("127.0.0.1", svc.port))
+            sock.sendall((f"POST /v1/render HTTP/1.1\r\nHost: 127.0.0.1:{svc.port}\r\n"
+                          f"Authorization: Bearer {svc.token}\r\nContent-Type: application/octet-stream\r\n"
+                          f"Content-Length: {4 * MIB}\r\n\r\n").encode() + b"\x89PNG" + b"\0" * (256 * 1024))
+            deadline = time.monotonic() + 10
+            while upload is None and time.monotonic() < deadline:  # the upload the server is writing
+                for fd in Path(f"/proc/{svc.process.pid}/fd").iterdir():
+                    target = os.readlink(fd)
+                    if os.path.basename(target).startswith("up-"):
+                        upload = Path(target)
+                time.sleep(0.05)
+            assert upload is not None and upload.exists()
+            os.killpg(svc.process.pid, signal.SIGKILL)
+            svc.process.wait(10)
+            sock.close()
+        assert upload.exists()  # what SIGKILL leaves
+        with running_service(home):
+            assert not upload.exists() and not upload.parent.exists()
+    finally:
+        if upload is not None and upload.parent.exists() and str(upload.parent).startswith(tempfile.gettempdir()):
+            shutil.rmtree(upload.parent, ignore_errors=True)

@@ -4,6 +4,9 @@ Binds 127.0.0.1 only. ``--port 0`` picks a free port; the first stdout line alwa
 listens (``silverprint service listening on http://127.0.0.1:PORT``) and ``service.json`` in the
 config folder records it for the plug-ins. ``--host-check`` only asks whether a service already
 answers at the configured address (exit 0 yes, 1 no), for scripts and for the companion.
+
+One service runs per user: a second `serve` is refused with the first's address. SIGTERM stops it
+like Ctrl-C (graceful, then ``service.json`` removed).
 """
 from __future__ import annotations
 
@@ -43,18 +46,22 @@ def run(args: argparse.Namespace) -> int:
     if args.host_check:
         return _check()
     from ..errors import SilverprintError
+    from ..fileio import sigterm_as_interrupt
     from ..service.server import local_server
     from ..service.settings import ServiceSettings
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise SilverprintError(f"--port {args.port}: must be 0..65535")
     settings = ServiceSettings.from_env(device=args.device, max_renders=args.max_renders)
-    local = local_server(args.port, settings=settings)
-    try:
-        local.sock.set_inheritable(True)
-        print(f"silverprint service listening on {local.url}", flush=True)
-        local.run()
-    finally:
-        local.close()
+    # `kill PID` stops like Ctrl-C: uvicorn shuts down gracefully, then re-raises the signal, which
+    # unwinds here (the default action would end the process before service.json is removed)
+    with sigterm_as_interrupt():
+        local = local_server(args.port, settings=settings)
+        try:
+            local.sock.set_inheritable(True)
+            print(f"silverprint service listening on {local.url}", flush=True)
+            local.run()
+        finally:
+            local.close()
     sys.stdout.flush()
     return 0

@@ -1,18 +1,21 @@
-"""Build the service app: routers under ``/v1``, guards, error mapping and the lifespan.
+"""Build the service app: routers under ``/v1``, the guard, error mapping and the lifespan.
 
 The lifespan creates the token (first start), a private work folder for uploads and results (mode
-0700, removed at shutdown), the bounded render engine on the CUDA device when present, the bridge
-session store and the learning job store, and warms the engine up so that the first plug-in call
-does not pay for importing torch and the region models.
+0700, under the data folder's ``service-work``, removed at shutdown; folders left there by a
+killed service are swept first, see `ownership`), the budgeted render engine on the CUDA device
+when present, the bridge session store and the learning job store, and warms the engine up so that
+the first plug-in call does not pay for importing torch and the region models.
+
+The API is described at ``/v1/openapi.json``. There is no ``/v1/docs`` page: FastAPI's Swagger UI
+loads its scripts from a CDN, which fails offline and would run third-party code in a page of the
+service's own origin (the page a user pastes the token into); the schema is enough for any local
+OpenAPI viewer.
 """
 from __future__ import annotations
 
 import logging
 import re
-import shutil
-import tempfile
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
@@ -21,17 +24,20 @@ from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 
-from .. import __version__
+from .. import __version__, paths
 from ..errors import SilverprintError
 from .endpoint import ensure_token
 from .guard import ServiceGuard
 from .engine import Engine
 from .jobs import JobStore
+from .ownership import WorkDir, sweep
 from .routes import health, jobs, render, sessions, styles
 from .sessions import SessionStore
 from .settings import ServiceSettings
 
 log = logging.getLogger("silverprint.service")
+#: The per-user folder (under the data folder) holding each running service's work folder.
+WORK_FOLDER = "service-work"
 
 
 def _warm_up() -> None:
@@ -69,12 +75,15 @@ def create_app(settings: ServiceSettings | None = None, *, token: str | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        work = Path(tempfile.mkdtemp(prefix="silverprint-service-"))
-        work.chmod(0o700)
+        root = paths.data_dir() / WORK_FOLDER
+        swept = await run_in_threadpool(sweep, root)
+        if swept:
+            log.warning("removed %d work folder(s) left by a service that was killed", len(swept))
+        work = WorkDir(root)
         app.state.settings = settings
         app.state.token = token or ensure_token()
-        app.state.work_dir = work
-        app.state.engine = await run_in_threadpool(Engine, settings, work)
+        app.state.work_dir = work.path
+        app.state.engine = await run_in_threadpool(Engine, settings, work.path)
         app.state.sessions = SessionStore(settings)
         app.state.jobs = JobStore(learner)
         if warm_up:
@@ -84,14 +93,14 @@ def create_app(settings: ServiceSettings | None = None, *, token: str | None = N
         finally:
             app.state.sessions.clear()
             app.state.jobs.shutdown()
-            shutil.rmtree(work, ignore_errors=True)
+            work.remove()
 
     app = FastAPI(title="Silverprint core service", version=__version__, lifespan=lifespan,
                   description="Local black-and-white rendering for the GIMP / darktable bridges and the "
                               "companion. Loopback only; every route but /v1/health and this schema needs "
                               "`Authorization: Bearer <token>` (the token file is in silverprint's "
                               "config folder, mode 0600), checked before any request body is read.",
-                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
+                  openapi_url="/v1/openapi.json", docs_url=None, redoc_url=None)
     for module in (health, styles, render, sessions, jobs):
         app.include_router(module.router, prefix="/v1")
 
