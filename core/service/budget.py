@@ -1,6 +1,6 @@
 """Admission of renders by the pixels they will hold, so that memory is bounded by concurrency.
 
-A render's memory grows with its pixels (about 15 bytes per pixel at its peak), not with its file
+A render's memory grows with its pixels (about 20 bytes per pixel at its peak), not with its file
 size, and a count of render slots alone let two 225 MP renders take 5.9 GB. `PixelBudget` admits a
 job only while the pixels of the jobs running plus its own stay within ``pixels``, and at most
 ``slots`` jobs at once. A job bigger than the whole budget runs alone. The others wait in a queue:

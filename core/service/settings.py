@@ -19,9 +19,10 @@ class ServiceSettings:
     max_json_bytes: int = 1 * MIB
     #: Renders running at once; the rest queue (CPU renders already use every core).
     max_renders: int = 2
-    #: Pixels of the images being worked on at once (a render peaks at ~15 bytes per pixel, so
-    #: ~3 GB here): two 100 MP renders, or one bigger one alone; the rest queue.
-    max_render_pixels: int = 200_000_000
+    #: Pixels of the images being worked on at once. A render in the service peaks at 20-25 bytes
+    #: per pixel (bench/service.py: two 100 MP renders at once took it to 4.2 GB, one at a time to
+    #: 2.9 GB), so: one 100 MP render with small ones beside it, or two of 80 MP; the rest queue.
+    max_render_pixels: int = 160_000_000
     #: Requests allowed to wait for a render slot before new ones get 503.
     max_queue: int = 64
     #: A request still waiting for room after this long gets 503 with Retry-After.
