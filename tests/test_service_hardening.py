@@ -59,6 +59,14 @@ def test_unauthenticated_chunked_body_is_refused_before_it_is_read(service):
     assert request(service, "GET", "/v1/health", token=False)[0] == 200  # and the service goes on
 
 
+def test_a_client_with_a_stale_token_reads_401_not_a_reset(service):
+    """A plug-in sends its whole image (declared length) before reading: it must get the reason."""
+    status, headers, body = request(service, "POST", "/v1/render", body=os.urandom(6 * MIB), token=False,
+                                    headers={"Content-Type": "application/octet-stream",
+                                             "Authorization": "Bearer stale-token-from-an-old-install"})
+    assert status == 401 and "token" in json.loads(body)["detail"]
+
+
 def test_chunked_json_over_the_cap_is_413_with_a_token(service):
     """The JSON routes have their own, small cap, also without a Content-Length."""
     chunks = (b" " * (64 * 1024) for _ in range(8))  # 512 KiB of whitespace, chunked

@@ -17,10 +17,12 @@ dependencies, so a token check in a dependency came too late (a 1.2 GB chunked b
 5. A request still unanswered when the server shuts down (queued behind a render, long-polling) gets
    a JSON 503 instead of uvicorn's plain-text 500.
 
-A refusal sent while the client is still sending a body closes the connection after a short,
-bounded drain (so the client can read the answer before the close), except a 413 to a client that
-holds the token: that one keeps the connection and the server discards the rest of the body as it
-comes, so a plug-in sending a too-big file reads the reason instead of a reset.
+A refusal sent while the client is still sending a body must let the client read it: a client
+such as a plug-in sends its whole body before it reads. So the connection stays open and the
+server drops the rest of the body as it comes (memory stays flat) when that rest is bounded: the
+client holds the token, or it declared a Content-Length within the limit (a plug-in with a stale
+token then reads "wrong token", not a reset). A stranger's body of unknown or over-limit length
+is read for at most `LINGER_BYTES` / `LINGER_S` after the answer, then the connection is closed.
 """
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: Paths answered without the token: liveness, and the API description (it holds no secret).
 OPEN_PATHS = frozenset({"/v1/health", "/v1/openapi.json"})
-#: After refusing a stranger mid-body: read and drop at most this much, for at most this long,
-#: so that the answer reaches the client before the connection closes.
+#: After refusing a stranger's unbounded body: read and drop at most this much, for at most this
+#: long, so that the answer reaches the client before the connection closes.
 LINGER_BYTES = 4 * 1024 * 1024
 LINGER_S = 1.0
 UNAUTHORIZED = ("missing or wrong token: send 'Authorization: Bearer <token>' with the token from "
@@ -84,15 +86,16 @@ def too_large_detail(limit: int) -> str:
 class _Exchange:
     """One request as the app sees it: counted ``receive``, guarded ``send``, and our own answers."""
 
-    def __init__(self, receive: Receive, send: Send, *, limit: int, has_body: bool,
+    def __init__(self, receive: Receive, send: Send, *, limit: int, length: int | None, chunked: bool,
                  body_timeout_s: float, send_timeout_s: float, trusted: bool) -> None:
         self._receive = receive
         self._send = send
         self.limit = limit
-        self.body_done = not has_body
+        self.body_done = not chunked and not length
         self.body_timeout_s = body_timeout_s
         self.send_timeout_s = send_timeout_s
-        self.trusted = trusted
+        #: the rest of the body may be dropped on an open connection (see the module docstring)
+        self.bounded = trusted or (not chunked and length is not None and length <= limit)
         self.received = 0
         self.started = False   # a response has begun (the app's or ours)
         self.answered = False  # we answered: whatever the app sends next is dropped
@@ -107,7 +110,7 @@ class _Exchange:
                 message = await self._receive()
         except TimeoutError:
             await self.answer(408, f"the request body stalled: nothing arrived for "
-                                   f"{self.body_timeout_s:g} s", linger=False)
+                                   f"{self.body_timeout_s:g} s", close=True, linger=False)
             return {"type": "http.disconnect"}
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
@@ -127,11 +130,12 @@ class _Exchange:
             await self._send(message)
 
     async def answer(self, status: int, detail: str, headers: dict[str, str] | None = None, *,
-                     linger: bool = True) -> None:
+                     close: bool = False, linger: bool = True) -> None:
         """Answer with ``{"detail": ...}`` ourselves, unless the app has already begun answering.
 
-        While a body is still coming, a stranger's connection is closed after a bounded drain
-        (``linger``) or at once; a token holder's 413 keeps it and the server drops the rest.
+        While a body is still coming, the connection is closed (after a bounded drain when
+        ``linger``) if ``close`` or if the rest of the body is not `bounded`; otherwise it stays
+        open and the server drops the rest.
         """
         if self.answered:
             return
@@ -142,7 +146,7 @@ class _Exchange:
         body = json.dumps({"detail": detail}).encode()
         raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-        close = not self.body_done and not (status == 413 and self.trusted)
+        close = not self.body_done and (close or not self.bounded)
         if close:
             raw.append((b"connection", b"close"))
         try:
@@ -194,12 +198,13 @@ class ServiceGuard:
         headers: dict[str, str] = {}
         for key, value in scope.get("headers", []):
             headers[key.decode("latin-1").lower()] = value.decode("latin-1")
-        length = headers.get("content-length")
-        has_body = "transfer-encoding" in headers or (length is not None and length.strip() not in ("", "0"))
+        declared = headers.get("content-length")
+        length = int(declared) if declared is not None and declared.strip().isdigit() else None
         trusted = scope["path"] in OPEN_PATHS or token_matches(headers.get("authorization"), self.token(scope))
         limit = self.body_limit(scope)
-        exchange = _Exchange(receive, send, limit=limit, has_body=has_body, trusted=trusted,
-                             body_timeout_s=self.body_timeout_s, send_timeout_s=self.send_timeout_s)
+        exchange = _Exchange(receive, send, limit=limit, length=length, chunked="transfer-encoding" in headers,
+                             trusted=trusted, body_timeout_s=self.body_timeout_s,
+                             send_timeout_s=self.send_timeout_s)
 
         host, origin = headers.get("host", ""), headers.get("origin")
         if not is_loopback_host(host):
@@ -211,16 +216,15 @@ class ServiceGuard:
         if not trusted:
             await exchange.answer(401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
             return
-        if length is not None:
-            if not length.strip().isdigit():
-                await exchange.answer(400, "invalid Content-Length")
-                return
-            if int(length) > limit:
-                await exchange.answer(413, too_large_detail(limit))
-                return
+        if declared is not None and length is None:
+            await exchange.answer(400, "invalid Content-Length", close=True)
+            return
+        if length is not None and length > limit:
+            await exchange.answer(413, too_large_detail(limit))
+            return
         try:
             await self.app(scope, exchange.receive, exchange.send)
         except asyncio.CancelledError:  # the server is stopping and gave up waiting for this request
             await exchange.answer(503, "the service is shutting down; try again when it is back",
-                                  {"Retry-After": "5"}, linger=False)
+                                  {"Retry-After": "5"}, close=True, linger=False)
             raise
