@@ -24,7 +24,7 @@ hue_<band>          colour mass per hue band of `params.HUE_BANDS` (saturation-w
                     fraction over HSV hue, bands centred at `HSV_CENTRES`; kept on HSV, unlike the
                     renderer's LCh filter, so that styles learned earlier read the same inputs)
 detail              mean gradient magnitude of the luminance at `WORK_SIZE` (texture, edges)
-aspect              log(width / height)
+aspect              log(width / height) of the analysis copy (a strip one pixel thick: about ±6.6)
 <region>_area       mean soft mask of each region of `params.SEMANTIC_REGIONS`
 <region>_lum        mean luminance inside the region (falls back smoothly to lum_mean when the
                     region is absent, so that the value is always defined and continuous)
@@ -76,6 +76,16 @@ def _reduce(rgb: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         interp = cv2.INTER_AREA if masks.shape[1] * masks.shape[2] > size[0] * size[1] else cv2.INTER_LINEAR
         masks = np.stack([cv2.resize(m, size, interpolation=interp) for m in masks])
     return rgb, masks
+
+
+def _gradient(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(d/dy, d/dx) of a 2-D image like `np.gradient`, zero along an axis one pixel long.
+
+    A strip one pixel thick (a 1 x N photo reduced to `WORK_SIZE`) has no slope across it;
+    np.gradient refuses such an axis, which stopped whole batches on panorama strips.
+    """
+    return tuple(np.gradient(image, axis=a) if image.shape[a] > 1 else np.zeros_like(image)
+                 for a in (0, 1))
 
 
 #: HSV-hue centres of the colour-mass descriptors' bands (red at 0°), one per `params.HUE_BANDS`.
@@ -152,7 +162,7 @@ def describe(rgb_small: np.ndarray, masks: np.ndarray,
     bands = hue_band_weights(hue) * sat[None]
     for band, mass in zip(HUE_BANDS, bands.reshape(len(HUE_BANDS), -1).mean(axis=1)):
         values[f"hue_{band}"] = float(mass)
-    gy, gx = np.gradient(lum)
+    gy, gx = _gradient(lum)
     values["detail"] = float(np.hypot(gx, gy).mean())
     values["aspect"] = float(np.log(rgb.shape[1] / rgb.shape[0]))
     for region, mask in zip(SEMANTIC_REGIONS, masks):

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..params import SEMANTIC_REGIONS
-from .features import WORK_SIZE, Features, compute_features, resize_long, without_frame_lines
+from .features import (MIN_SIDE, WORK_SIZE, Features, compute_features, resize_long,
+                       without_frame_lines)
 from .features import sigmoid as _sigmoid
 from .guided import confident_guided_upsample
 from .learned import RegionModel, sky_and_vegetation
@@ -85,7 +86,9 @@ def analysis_image(rgb: np.ndarray) -> np.ndarray:
 def compute_regions(rgb: np.ndarray) -> RegionMasks:
     """Soft region masks of an sRGB image (H, W, 3) (float in [0, 1], or uint8 / uint16 codes).
 
-    Returns masks at the analysis size: the image is downsized first when it is larger.
+    Returns masks at the analysis size: the image is downsized first when it is larger. Any size
+    from 1 x 1 works: a side of the analysis image under `features.MIN_SIDE` (a panorama strip,
+    a thumbnail) is stretched to it for the models, and their masks are brought back.
     """
     return compute_regions_with(rgb, None)
 
@@ -96,23 +99,36 @@ def compute_regions_with(rgb: np.ndarray, model: RegionModel | None) -> RegionMa
     The bench scores each labelled photo with a model fitted without it (cross-validation).
     """
     rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] < 3 or min(rgb.shape[:2]) < 2:
+    if rgb.ndim != 3 or rgb.shape[2] < 3 or min(rgb.shape[:2]) < 1:
         raise ShapeError(f"compute_regions needs an (H, W, 3) image, got shape {rgb.shape}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     small = analysis_image(rgb)
-    clean, work, feats = region_features(small)
+    grid = resize_long(small, ANALYSIS_SIZE, MIN_SIDE)  # `small` itself unless a side is thin
+    clean, work, feats = region_features(grid)
     t1 = time.perf_counter()
     sky, fitted_veg = sky_and_vegetation(feats, model)
     veg = (1.0 - sky) * (fitted_veg if VEGETATION == "fitted" else vegetation_probability(feats, sky))
     t2 = time.perf_counter()
-    people = detect_people(small)
+    people = detect_people(grid)
     t3 = time.perf_counter()
     refined = compose(work, clean, sky, veg, people)
+    if refined.shape[1:] != small.shape[:2]:
+        refined = _unstretch(refined, small.shape[:2])
     t4 = time.perf_counter()
     timings.update(features=t1 - t0, sky_vegetation=t2 - t1, people=t3 - t2, refine=t4 - t3,
                    total=t4 - t0)
     return RegionMasks(refined, people.faces, people.person_found, timings)
+
+
+def _unstretch(masks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(C, h, w) masks of a grid stretched to `MIN_SIDE` area-averaged back onto the analysis
+    image's own ``shape`` (a strip one pixel thick), still a partition of unity."""
+    out = np.stack([cv2.resize(np.ascontiguousarray(m), (shape[1], shape[0]),
+                               interpolation=cv2.INTER_AREA).reshape(shape) for m in masks])
+    out = out.astype(np.float32, copy=False)
+    out /= np.maximum(out.sum(axis=0), 1e-6)
+    return out
 
 
 def region_features(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, Features]:
@@ -122,7 +138,7 @@ def region_features(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, Features
     (`fitting.prepare`) so the classifier is fitted on exactly what it will see.
     """
     clean = without_frame_lines(small)
-    work = resize_long(clean, WORK_SIZE)
+    work = resize_long(clean, WORK_SIZE, MIN_SIDE)
     return clean, work, compute_features(work, clean)
 
 

@@ -14,6 +14,10 @@ import numpy as np
 
 WORK_SIZE = 320  #: long side, in pixels, of the grid sky / vegetation are classified on
 FRAME_LINE = 0.006  #: fraction of the long side replaced at each frame edge (`without_frame_lines`)
+#: Shortest side of the grids the region models run on. A panorama strip (6000 x 20) or a tiny
+#: photo (1 x 1) would shrink to grids a pixel or two thick, where gradients, 3 x 3 windows and
+#: the people models have nothing to work on; such sides are stretched up to this instead.
+MIN_SIDE = 8
 
 
 @dataclass(frozen=True)
@@ -35,14 +39,23 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
 
 
-def resize_long(rgb: np.ndarray, long_side: int) -> np.ndarray:
-    """Area-resample so the long side is ``long_side`` (never upsamples)."""
+def resize_long(rgb: np.ndarray, long_side: int, min_side: int = 1) -> np.ndarray:
+    """Area-resample so the long side is at most ``long_side`` (never upsamples it), float32.
+
+    A side that would end under ``min_side`` is stretched to it (bilinear, after the area
+    reduction): the working grids pass `MIN_SIDE`, so their aspect saturates at
+    ``long_side / MIN_SIDE`` and no filter sees a strip thinner than its window.
+    """
     h, w = rgb.shape[:2]
-    scale = long_side / max(h, w)
-    if scale >= 1:
-        return np.ascontiguousarray(rgb, dtype=np.float32)
+    scale = min(1.0, long_side / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(np.asarray(rgb, np.float32), size, interpolation=cv2.INTER_AREA)
+    out = np.asarray(rgb, np.float32)
+    if size != (w, h):
+        out = cv2.resize(out, size, interpolation=cv2.INTER_AREA)
+    grown = (max(min_side, size[0]), max(min_side, size[1]))
+    if grown != size:
+        out = cv2.resize(np.ascontiguousarray(out), grown, interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(out)
 
 
 def without_frame_lines(rgb: np.ndarray, fraction: float = FRAME_LINE) -> np.ndarray:

@@ -53,7 +53,7 @@ import cv2
 import numpy as np
 
 from ..fileio import atomic_path
-from .features import Features, compute_features, resize_long
+from .features import MIN_SIDE, Features, compute_features, resize_long
 
 CLASSES = ("sky", "vegetation", "rest")  #: output order (foliage as its own class helps the sky)
 MODEL_FILE = "sky.npz"
@@ -352,7 +352,7 @@ def sky_features(f: Features) -> Features:
 
     The fine detail measured at the analysis size is area-resampled, not measured again.
     """
-    coarse = compute_features(resize_long(f.rgb, SKY_SIZE))
+    coarse = compute_features(resize_long(f.rgb, SKY_SIZE, MIN_SIDE))
     if f.detail is None:
         return coarse
     h, w = coarse.lab.shape[:2]
