@@ -385,6 +385,13 @@ def parse_override(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def parse_value(key: str, value: Any) -> float | list[float]:
+    """An override's value in its slider's type: the curve's knots for ``global.curve``, else one
+    number (range checks are `Params.set`'s). For front ends that keep overrides as data (the
+    service's bridge sessions) rather than text."""
+    return parse_curve(value) if key == "global.curve" else parse_number(key, value)
+
+
 def apply_overrides(params: Params, overrides: list[str] | dict[str, Any]) -> Params:
     """Return a copy of ``params`` with ``--set`` style overrides applied (validated)."""
     result = params.copy()

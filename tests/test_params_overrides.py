@@ -114,6 +114,13 @@ def test_service_answers_a_bad_curve_with_400_and_renders_a_good_one(tmp_path, p
         data = client.render(photo, style="neutral", overrides=[f"global.curve={curve}"])
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) / 65535
         assert abs(image.mean() - 0.25) < 0.02
+        session = client.create_session(photo, style="neutral", overrides=[f"global.curve={curve}"])
+        assert session["overrides"]["global.curve"] == pytest.approx(FLAT)  # was a 500
+        done = client.session(session["id"], wait=30)
+        assert done["state"] == "applied", done
+        image = cv2.imdecode(np.frombuffer(client.session_result(session["id"]), np.uint8),
+                             cv2.IMREAD_UNCHANGED) / 65535
+        assert abs(image.mean() - 0.25) < 0.02
 
 
 @pytest.mark.parametrize("key", ["local².exposure", "local" + "9" * 5000 + ".exposure", "local.exposure",

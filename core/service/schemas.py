@@ -59,6 +59,10 @@ class AnalysisPublic(BaseModel):
                                                "overrides applied (same layout as a style's params)")
 
 
+#: A slider override as data: one number, or the tone curve's knots for ``global.curve``.
+Overridden = float | list[float]
+
+
 class SessionPublic(BaseModel):
     id: str
     host: str
@@ -66,7 +70,7 @@ class SessionPublic(BaseModel):
     state: SessionState
     style: str | None = Field(None, description="style asked for (pending) or used (applied)")
     format: OutputFormat
-    overrides: dict[str, float] = Field(default_factory=dict)
+    overrides: dict[str, Overridden] = Field(default_factory=dict)
     width: int | None = None
     height: int | None = None
     message: str | None = None
@@ -83,7 +87,7 @@ class ApplyRequest(BaseModel):
     """Used when the companion asks the service to render (no result body sent)."""
 
     style: str | None = None
-    overrides: dict[str, float] = Field(default_factory=dict)
+    overrides: dict[str, Overridden] = Field(default_factory=dict)
 
 
 class LearnRequest(BaseModel):

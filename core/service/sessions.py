@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .schemas import Overridden
 from .settings import ServiceSettings
 
 WAITING = ("pending", "open")
@@ -34,7 +35,7 @@ class Session:
     name: str
     format: str
     style: str | None
-    overrides: dict[str, float]
+    overrides: dict[str, Overridden]
     image: Path
     #: mode=auto: render with the default style if the companion goes away while this waits.
     auto: bool = True

@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse, Response
 from ...errors import SilverprintError
 from ..deps import read_upload
 from ..engine import Engine
-from ..schemas import OutputFormat, SessionMode, SessionPublic, SessionsPublic, SessionState
+from ..schemas import (OutputFormat, Overridden, SessionMode, SessionPublic, SessionsPublic,
+                       SessionState)
 from ..sessions import FINAL, WAITING, Session, SessionStore
 from .common import (AUTH, ERRORS, IMAGE_BODY, IMAGE_RESPONSE, OPTIONAL_IMAGE_BODY, EngineDep, SessionsDep,
                      SliderSets, Wait, image_response, overrides_dict)
@@ -30,19 +31,20 @@ def _get(store: SessionStore, sid: str) -> Session:
     return session
 
 
-def _check_overrides(overrides: dict[str, str], style: str | None) -> dict[str, float]:
-    """The sliders as numbers, checked against the style that will render (400 naming a bad one,
-    404 for an unknown style)."""
+def _check_overrides(overrides: dict[str, str], style: str | None) -> dict[str, Overridden]:
+    """The sliders in their types (a number, or the curve's knots), checked against the style
+    that will render (400 naming a bad one, 404 for an unknown style)."""
+    from ...params import parse_value
     from ...pipeline import check_overrides
     from ..engine import style_by_name
 
     if overrides:
         check_overrides(style_by_name(style), overrides)
-    return {k: float(v) for k, v in overrides.items()}
+    return {k: parse_value(k, v) for k, v in overrides.items()}
 
 
 async def _render(engine: Engine, store: SessionStore, session: Session, style: str | None,
-                  overrides: dict[str, float], note: str | None = None) -> None:
+                  overrides: dict[str, Overridden], note: str | None = None) -> None:
     """Render a session's image with a style and mark it applied (or failed, with the reason)."""
     session.busy = True
     try:
