@@ -242,20 +242,18 @@ def test_service_lists_the_good_styles_and_warns_about_the_bad(tmp_path):
 
 
 def test_service_learn_job_refuses_a_newline_name(tmp_path):
-    """The service's one entry point that creates a style file: the job fails with the reason and
-    writes nothing (item 11)."""
-    import time
-
+    """The service's one entry point that creates a style file: 400 with the reason before any job
+    starts, and nothing written (item 11)."""
     from servicehelp import running_service
+
+    from silverprint.service.client import ServiceError
 
     (tmp_path / "portfolio").mkdir()
     with running_service(tmp_path / "svc") as service:
         client = service.client(timeout=30)
-        job = client.learn(tmp_path / "portfolio", "evil\n")
-        deadline = time.monotonic() + 60
-        while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.2)
-            job = client.job(job["id"])
-    assert job["state"] == "failed" and "invalid style name" in job["message"]
+        with pytest.raises(ServiceError) as err:
+            client.learn(tmp_path / "portfolio", "evil\n")
+        assert err.value.status == 400 and "invalid style name" in str(err.value)
+        assert client._json("GET", "/jobs")["jobs"] == []
     styles = tmp_path / "svc" / "data" / "styles"
     assert not styles.exists() or not [p for p in styles.iterdir() if "\n" in p.name]

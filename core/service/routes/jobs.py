@@ -27,6 +27,9 @@ def _get(request: Request, jid: str) -> Job:
 @router.post("/learn", status_code=202, response_model=JobPublic,
              summary="learn a style from a portfolio folder of (original, B&W edit) pairs")
 async def learn(request: Request, body: LearnRequest):
+    from ...styles.style import check_name
+
+    check_name(body.name)  # 400 now, not a failed job later (the learner checks it again)
     return _store(request).start(body.portfolio, body.name).public()
 
 
