@@ -200,8 +200,18 @@ def _read_text(tag: bytes) -> str:
 
 
 def curve_lut(tag: bytes, size: int = 65536) -> np.ndarray:
-    """A `curv` or `para` tag sampled at `size` evenly spaced codes: float32 linear values."""
-    x = np.linspace(0.0, 1.0, size)
+    """A `curv` or `para` tag sampled at `size` evenly spaced codes: float32 linear values.
+
+    Values are clipped to [0, 1], as ICC.1 requires of a curve's range: a `para` tag's
+    parameters are any s15Fixed16 numbers, and an embedded profile is data from anyone (a slope
+    of 30000 to the power 100 is inf, and inf through the matrix NaN, which no index can be).
+    """
+    with np.errstate(all="ignore"):
+        return np.nan_to_num(_curve_values(tag, np.linspace(0.0, 1.0, size)), nan=0.0).clip(
+            0.0, 1.0).astype(np.float32)
+
+
+def _curve_values(tag: bytes, x: np.ndarray) -> np.ndarray:
     kind = tag[:4]
     if kind == b"curv":
         (n,) = struct.unpack_from(">I", tag, 8)
@@ -216,7 +226,8 @@ def curve_lut(tag: bytes, size: int = 65536) -> np.ndarray:
     elif kind == b"para":
         (fn,) = struct.unpack_from(">H", tag, 8)
         nparams = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}[fn]
-        p = [v / 65536.0 for v in struct.unpack_from(f">{nparams}i", tag, 12)]
+        # numpy scalars: a zero slope divides to inf / nan (no point of the curve), not an error
+        p = np.array(struct.unpack_from(f">{nparams}i", tag, 12), dtype=np.float64) / 65536.0
         g = p[0]
         if fn == 0:
             y = np.power(x, g)
@@ -234,7 +245,7 @@ def curve_lut(tag: bytes, size: int = 65536) -> np.ndarray:
             y = np.where(x >= d, np.power(np.maximum(a * x + b, 0), g) + e, c * x + f)
     else:
         raise ValueError(f"unsupported curve type {kind!r}")
-    return np.clip(y, 0.0, None).astype(np.float32)
+    return y
 
 
 def parse_profile(data: bytes) -> ParsedProfile:

@@ -16,8 +16,10 @@ Out: `save_image` / `format_for_path` live in `silverprint.imagewrite` and are r
 from __future__ import annotations
 
 import io
+import logging
 import os
 import struct
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -37,6 +39,14 @@ RAW_SUFFIXES = frozenset({".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw"
 INPUT_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp"}) | RAW_SUFFIXES
 SRGB_ASSUMED = "sRGB (assumed)"
 _KINDS = "JPEG, PNG, TIFF, WebP or camera RAW"
+
+# A corrupt file is one line (`BadInputError`), not that line after a dozen the decoders print on
+# their way to failing: tifffile and Pillow log each bad tag (no handler: Python's last-resort
+# handler writes them to stderr) and Pillow warns about truncated reads and oversized tags. An
+# application that configures logging still receives the log records.
+for _name in ("tifffile", "PIL"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
 # =========================================================================== the photo
@@ -562,8 +572,6 @@ def _decode_tiff(src: _Source, max_pixels: int, preview: int | None) -> _Decoded
                     arr = None
                 if arr is not None:
                     arr = _tiff_layout(arr, page)
-                    if photometric == 2 and arr.ndim == 3 and arr.shape[2] > 3:  # extra samples
-                        arr = arr[..., :4] if _has_alpha(page) else arr[..., :3]
                     bits = 8 if arr.dtype == np.uint8 else 16 if arr.dtype == np.uint16 else 32
                     if arr.dtype.kind == "f":
                         arr = arr.astype(np.float32, copy=False)  # float16 / float64 TIFFs
@@ -589,16 +597,29 @@ def _has_alpha(page) -> bool:
 
 
 def _tiff_layout(arr: np.ndarray, page) -> np.ndarray:
-    """tifffile's array in (H, W[, S]) order whatever the planar configuration."""
+    """tifffile's array as (H, W) grey or (H, W, C) colour, whatever the planar configuration.
+
+    Extra samples beyond the colour ones (grey: 1, RGB: 3) are dropped, but for a first one marked
+    as alpha: a TIFF may carry any number (a mask, a depth map; a corrupt header claims 188), and
+    only grey, RGB and their alpha mean something to a photo. Min-is-white grey is inverted.
+    """
     axes = page.axes
     if "S" in axes and axes.index("S") < axes.index("Y"):
         arr = np.moveaxis(arr, axes.index("S"), -1)
     while arr.ndim > 3:
         arr = arr[0]
+    colours = 3 if page.photometric == 2 else 1
+    if arr.ndim == 3 and arr.shape[2] > colours:
+        arr = arr[..., :colours + 1] if _has_alpha(page) else arr[..., :colours]
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
-    if page.photometric == 0:  # min-is-white
-        arr = (np.iinfo(arr.dtype).max - arr) if arr.dtype.kind == "u" else 1.0 - arr
+    if page.photometric == 0:  # min-is-white: the grey sample, not its alpha
+        top = np.iinfo(arr.dtype).max if arr.dtype.kind == "u" else 1.0
+        if arr.ndim == 3:
+            arr = arr.copy()
+            arr[..., 0] = top - arr[..., 0]
+        else:
+            arr = top - arr
     return arr
 
 
