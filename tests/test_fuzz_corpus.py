@@ -42,3 +42,25 @@ def test_style_seed_parses_or_is_refused_in_one_line(seed: Path):
     start = time.perf_counter()
     check_style(seed.read_bytes())
     assert time.perf_counter() - start < SEED_SECONDS
+
+
+def test_a_batch_of_corrupt_files_prints_one_line_each(tmp_path):
+    """The CLI on the corrupt seeds: each refusal is its one line, with nothing else on stderr
+    (tifffile and Pillow used to log each bad tag and warn first), and the regression seed that
+    raised a traceback mid-batch (188 samples per pixel) renders instead."""
+    import subprocess
+
+    from servicehelp import clean_env, silverprint_command
+
+    bad = ["truncated-tiff.tif", "truncated-jpeg.jpg", "truncated-png.png", "png-bomb.png"]
+    for name in bad + ["regress-tiff-188-samples.tif"]:
+        (tmp_path / name).write_bytes((CORPUS / "image" / name).read_bytes())
+    out = tmp_path / "out"
+    done = subprocess.run([*silverprint_command(), "render", *sorted(str(p) for p in tmp_path.iterdir()),
+                           "--out-dir", str(out), "-q"], capture_output=True, text=True, timeout=300,
+                          env=clean_env(tmp_path / "home"))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == len(bad), done.stderr
+    assert all(line.startswith("silverprint: error: ") for line in lines), done.stderr
+    assert {p.name for p in out.iterdir()} == {"regress-tiff-188-samples.png"}
