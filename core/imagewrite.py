@@ -162,9 +162,9 @@ def _deflate(data: memoryview, level: int = DEFLATE_LEVEL, chunk: int = 4 << 20)
 def _software() -> str:
     """The mark every output carries (PNG tEXt Software, TIFF Software, JPEG comment): how
     `silverprint.outputs` tells a file it may replace on a re-render from a user's original."""
-    from . import __version__
+    from .outputs import software_mark
 
-    return f"Silverprint {__version__}"
+    return software_mark()
 
 
 def _png_chunk(f: BinaryIO, ctype: bytes, data: bytes) -> None:
