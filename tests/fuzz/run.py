@@ -9,6 +9,7 @@ inputs go to a scratch folder, or --work). The oracle is `targets.py`'s: any exc
 `SilverprintError`, an input taking over `--input-timeout` seconds or the process passing
 `--rss-mb` of memory is a crash; the run then exits 1 and prints each crashing input (path and
 base64) so it can be replayed from a CI log and added to the seed folder as a regression seed.
+The style target also gets a dictionary (`style.dict`) and a JSON-aware mutator (`jsonmutate`).
 """
 from __future__ import annotations
 
@@ -42,9 +43,20 @@ def _worker(target: str, libfuzzer_args: list[str]) -> None:
         from PIL import (ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin,  # noqa: F401
                          WebPImagePlugin)
 
+        # The style parser's modules (targets.check_style imports them late, for the replay).
+        import silverprint.descriptors  # noqa: F401
+        import silverprint.styles.decoder  # noqa: F401
+        import silverprint.styles.limits  # noqa: F401
+        import silverprint.styles.style  # noqa: F401
         from fuzz import targets
     check = targets.TARGETS[target]
     modes = targets.IMAGE_MODES
+    mutator = None
+    if target == "style":  # half the mutations change the JSON tree, not its bytes
+        from fuzz.jsonmutate import mutator as json_mutator
+
+        # looked up per call: atheris binds its real Mutate only once Fuzz() has started
+        mutator = json_mutator(lambda data, max_size: atheris.Mutate(data, max_size))
 
     def one_input(data: bytes) -> None:
         if target == "image":  # one way per input (the replay runs all): the length picks it
@@ -52,8 +64,15 @@ def _worker(target: str, libfuzzer_args: list[str]) -> None:
         else:
             check(data)
 
-    atheris.Setup([sys.argv[0], *libfuzzer_args], one_input)
+    atheris.Setup([sys.argv[0], *libfuzzer_args], one_input, custom_mutator=mutator)
     atheris.Fuzz()
+
+
+def _dictionary(target: str) -> list[str]:
+    """libFuzzer's -dict for a target that has one (`style.dict`: the words of a style file, which
+    byte mutations alone rarely spell), and room for the structure mutator's larger files."""
+    path = HERE / f"{target}.dict"
+    return [f"-dict={path}", "-max_len=16384"] if path.is_file() else []
 
 
 def _report(artifacts: Path) -> None:
@@ -107,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                            f"-max_total_time={min(left, ROUND_SECONDS)}",
                            f"-timeout={args.input_timeout}", f"-rss_limit_mb={args.rss_mb}",
                            f"-artifact_prefix={artifacts}/", "-print_final_stats=1",
-                           str(corpus), str(SEEDS / target)]
+                           *_dictionary(target), str(corpus), str(SEEDS / target)]
                 with open(log, "wb") as out:
                     code = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT,
                                            env=dict(os.environ, PYTHONWARNINGS="ignore"))
