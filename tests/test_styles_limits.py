@@ -188,16 +188,17 @@ def test_listing_skips_bad_files_with_one_reason_each(home):
         assert file in message and "\n" not in message
 
 
-def _limited_memory() -> None:
-    """1 GiB of address space: an unbounded read fails fast instead of taking the machine's memory."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+#: Runs a command under 1 GiB of address space, so that an unbounded read fails fast instead of
+#: taking the machine's memory. The limit is set in a fresh interpreter that then execs the
+#: command: a ``preexec_fn`` would run in a fork of this multi-threaded test process, where a lock
+#: held by another thread at the fork deadlocks the child forever.
+_LIMITED = ("import os, resource, sys; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); "
+            "os.execv(sys.argv[1], sys.argv[1:])")
 
 
 def _cli_limited(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*silverprint_command(), *args], capture_output=True, text=True,
-                          env=clean_env(home), timeout=30, preexec_fn=_limited_memory)
+    return subprocess.run([sys.executable, "-c", _LIMITED, *silverprint_command(), *args],
+                          capture_output=True, text=True, env=clean_env(home), timeout=30)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fifos and RLIMIT_AS are POSIX")
