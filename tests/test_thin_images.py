@@ -126,3 +126,18 @@ def test_the_service_renders_and_analyses_a_strip(tmp_path):
         result = client.analyse(buf.getvalue(), style="noir", masks=True)
         assert (result["width"], result["height"]) == (6000, 20)
         assert len(result["regions"]) == len(SEMANTIC_REGIONS)
+
+
+def test_grain_on_a_long_strip_stays_within_the_strip():
+    """The grain blur scaled with the long side alone: a 20 x 100,000 strip asked for a 1,400-px
+    kernel over 20 rows (tens of seconds of CPU for 2 MP, inside the service's pixel budget)."""
+    import torch
+
+    from silverprint.render.spatial import grain_cell, grain_noise
+
+    assert grain_cell(100, 20, 100_000) <= 5.0
+    assert grain_cell(100, 4000, 6000) == pytest.approx(12.0)  # ordinary frames: unchanged
+    assert grain_cell(30, 683, 1024) == pytest.approx((1 + 7 * 0.3) * 1024 / 4000)
+    noise = grain_noise(7, 100, 20, 100_000, 0, 20)
+    assert noise.shape == (20, 100_000) and torch.isfinite(noise).all()
+    assert 0.8 < float(noise.std()) < 1.2

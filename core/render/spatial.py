@@ -264,8 +264,14 @@ GRAIN_AMPLITUDE = 0.12  # display-value standard deviation of grain 100 in the m
 
 
 def grain_cell(size: float, height: int, width: int) -> float:
-    """Grain cell in output pixels: 1…8 px on the reference frame, scaled to this image."""
-    return (1.0 + 7.0 * size / 100.0) * max(height, width) / GRAIN_REF_LONG
+    """Grain cell in output pixels: 1…8 px on the reference frame, scaled to this image.
+
+    Capped at a quarter of the short side: on an extreme strip (20 × 100,000 px) the long side
+    alone asked for a 1,400-px blur over a 20-row image, tens of seconds of CPU for 2 MP. No
+    photo of ordinary proportions comes near the cap.
+    """
+    cell = (1.0 + 7.0 * size / 100.0) * max(height, width) / GRAIN_REF_LONG
+    return min(cell, max(1.0, min(height, width) / 4.0))
 
 
 _M32 = 0xFFFFFFFF
