@@ -297,12 +297,14 @@ def test_ctrl_c_in_the_cli_leaves_no_partial_file(tmp_path):
     out = tmp_path / "out" / "bw.mp4"
     out.parent.mkdir()
     env = dict(os.environ, SILVERPRINT_HOME=str(tmp_path / "home"))
-    cli = "import sys; from silverprint.cli import main; sys.exit(main(sys.argv[1:]))"
     # Ctrl-C as in a terminal: a test suite started from a background job inherits SIGINT ignored,
-    # and Python then never raises KeyboardInterrupt; give the child the default disposition.
+    # and Python then never raises KeyboardInterrupt; the child installs Python's own handler
+    # first. (Not a preexec_fn: it runs in a fork of this multi-threaded process, where a lock
+    # another thread held at the fork can deadlock the child before it execs.)
+    cli = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+           "from silverprint.cli import main; sys.exit(main(sys.argv[1:]))")
     proc = subprocess.Popen([sys.executable, "-c", cli, "video", str(clip), "-o", str(out)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if list(out.parent.glob(".bw.*.part.mp4")):  # created (empty) when the conversion starts
