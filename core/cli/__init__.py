@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from contextlib import nullcontext
 
@@ -53,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("silverprint: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `silverprint styles list --json | head`: the reader has gone
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped the same way
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing left to flush
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
