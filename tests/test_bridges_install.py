@@ -26,6 +26,7 @@ def test_gimp_standard_folders_both_versions_idempotent(tmp_path):
         assert marker in main.read_text()
         assert stat.S_IMODE(main.stat().st_mode) == 0o755
         assert (folder / "silverprint_bridge.py").is_file()
+    assert "…." not in first.stdout and ".." not in first.stdout  # the menu path's ellipsis ends it
     second = cli("gimp", home=tmp_path)
     assert second.returncode == 0 and "installed" not in second.stdout and "unchanged" in second.stdout
     gone = cli("gimp", "--uninstall", home=tmp_path)

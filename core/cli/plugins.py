@@ -176,5 +176,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.uninstall:
         hint = ("restart darktable (the script is enabled in luarc)" if args.host == "darktable"
                 else "restart GIMP; the filter is Filters › Silverprint B&W…")
-        print(f"done: {hint}. The plug-ins need the service: `silverprint serve` or the companion.")
+        print(f"done: {hint}")  # one line each: the menu path ends in its own ellipsis
+        print("The plug-ins need the service: `silverprint serve` or the companion.")
     return 0
