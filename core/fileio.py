@@ -38,7 +38,9 @@ def temp_name(dst: Path, suffix: str = ".tmp") -> Path:
     return dst.with_name(f".{dst.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists. Unsure (a permission error) counts as alive: callers
+    only remove or ignore what a dead process left."""
     if pid <= 0:
         return False
     try:
@@ -65,7 +67,7 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
         match = _TEMP_RE.match(entry.name)
         if not match or not entry.is_file(follow_symlinks=False):
             continue
-        if _pid_alive(int(match["pid"])):
+        if pid_alive(int(match["pid"])):
             continue
         try:
             os.unlink(entry.path)

@@ -140,7 +140,8 @@ def _check_size(src: _Source, width: int, height: int, max_pixels: int) -> None:
                        f"{max_pixels / 1e6:.0f} MP limit")
 
 
-def _sniff(head: bytes) -> str | None:
+def sniff(head: bytes) -> str | None:
+    """The format of a file from its first bytes: jpeg, png, tiff (RAW files included), webp or None."""
     if head[:3] == b"\xff\xd8\xff":
         return "jpeg"
     if head[:8] == b"\x89PNG\r\n\x1a\n":
@@ -209,7 +210,7 @@ def _path_source(path: str | os.PathLike) -> _Source:
 def _load(src: _Source, max_pixels: int, preview: int | None) -> Photo:
     with src.open() as f:
         head = f.read(64)
-    kind = "raw" if src.suffix in RAW_SUFFIXES else _sniff(head)
+    kind = "raw" if src.suffix in RAW_SUFFIXES else sniff(head)
     try:
         dec = None
         if src.suffix not in INPUT_SUFFIXES and kind in (None, "tiff"):

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from .. import paths
 from ..errors import SilverprintError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, pid_alive
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 47810
@@ -35,18 +35,6 @@ def endpoint_file() -> Path:
     return paths.config_dir() / "service.json"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def service_url() -> str:
     """Base URL (no trailing slash, no ``/v1``) a client should use."""
     env = os.environ.get("SILVERPRINT_URL", "").strip()
@@ -54,7 +42,7 @@ def service_url() -> str:
         return env.rstrip("/")
     try:
         info = json.loads(endpoint_file().read_text())
-        if isinstance(info, dict) and _pid_alive(int(info.get("pid", -1))) and info.get("url"):
+        if isinstance(info, dict) and pid_alive(int(info.get("pid", -1))) and info.get("url"):
             return str(info["url"]).rstrip("/")
     except (OSError, ValueError, TypeError):
         pass

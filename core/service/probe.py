@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PILLOW_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"))
-
 
 def _pillow_size(path: Path, kind: str) -> tuple[int, int]:
     from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin
@@ -50,23 +48,20 @@ def _raw_size(path: Path) -> tuple[int, int] | None:
 
 def image_pixels(path: Path) -> int | None:
     """Width x height from the header of the image at ``path``, or None when it cannot be told."""
-    from ..imageio import RAW_SUFFIXES
+    from ..imageio import RAW_SUFFIXES, sniff
 
     try:
         with open(path, "rb") as handle:
-            head = handle.read(16)
+            kind = sniff(handle.read(16))
         size: tuple[int, int] | None = None
         if path.suffix.lower() in RAW_SUFFIXES:
             size = _raw_size(path)
-        elif head[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+"):
+        elif kind == "tiff":
             size = _tiff_size(path)
             if size is None or path.suffix.lower() not in (".tif", ".tiff"):  # DNG, or RAW (NEF, CR2...)
                 size = _raw_size(path) or size
-        elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-            size = _pillow_size(path, "webp")
-        else:
-            kind = next((k for magic, k in _PILLOW_MAGIC if head.startswith(magic)), None)
-            size = _pillow_size(path, kind) if kind else None
+        elif kind is not None:
+            size = _pillow_size(path, kind)
     except Exception:  # a damaged header: the decoder will say what is wrong
         return None
     if size is None or size[0] <= 0 or size[1] <= 0:
