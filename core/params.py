@@ -260,8 +260,7 @@ class Params:
             targets = SEMANTIC_REGIONS if region == "all" else (region,)
             for target in targets:
                 self.regions[target][name] = _clamp_check(REGION_SLIDER_SPECS[name], value)
-        elif region.startswith("local") and parse_index(region[5:]) is not None:
-            index = parse_index(region[5:])
+        elif region.startswith("local") and (index := parse_index(region[5:])) is not None:
             if index >= len(self.local):
                 raise UnknownSliderError(f"{region}: there are only {len(self.local)} local adjustments")
             local = self.local[index]

@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir = Path(args.out_dir)
         plan = plan_outputs(files, out_dir, FORMAT_SUFFIX[fmt], add=args.suffix,
                             keep_folders=args.keep_folders)  # refuses before anything is written
-        for folder in [out_dir, *folders_of(plan)]:
+        for folder in dict.fromkeys([out_dir, *folders_of(plan)]):  # each once
             prepare_out_dir(folder)
         targets = [p.target for p in plan]
     assert fmt in FORMAT_SUFFIX

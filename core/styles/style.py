@@ -317,8 +317,7 @@ def parse_key(key: str, params: Params) -> tuple[str, str, int | None]:
     elif region in SEMANTIC_REGIONS or region == "all":
         if name not in REGION_SLIDER_SPECS:
             raise UnknownSliderError(f"unknown slider {name!r} for {region} (known: {', '.join(REGION_SLIDER_SPECS)})")
-    elif region.startswith("local") and parse_index(region[5:]) is not None:
-        index = parse_index(region[5:])
+    elif region.startswith("local") and (index := parse_index(region[5:])) is not None:
         if index >= len(params.local):
             raise UnknownSliderError(f"{key}: the base has only {len(params.local)} local adjustments")
         kind = params.local[index]["kind"]
