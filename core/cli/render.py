@@ -40,7 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-folders", action="store_true",
                    help="with --out-dir, recreate the inputs' sub-folders instead of one flat folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_cluster_option(p)
     p.set_defaults(func=run)
+
+
+def add_cluster_option(p: argparse.ArgumentParser) -> None:
+    """``--cluster ADDRESS`` (default: $SILVERPRINT_CLUSTER): run on a Ray cluster (docs/cluster.md)."""
+    p.add_argument("--cluster", metavar="ADDRESS", default=os.environ.get("SILVERPRINT_CLUSTER") or None,
+                   help="spread the work over a Ray cluster's workers (the address `ray start --head` "
+                        "printed, auto, or ray://HOST:PORT; default: $SILVERPRINT_CLUSTER); needs "
+                        "silverprint[cluster]")
 
 
 def _not_a_photo(entry: Path) -> str | None:
@@ -116,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import check_overrides, resolve_style
     from ..progress import Progress
 
-    device = str(resolve_device(args.device))  # a missing GPU is one clear error, not one per file
+    # a missing GPU is one clear error, not one per file; on a cluster the workers' GPUs count
+    device = args.device if args.cluster else str(resolve_device(args.device))
     style = resolve_style(args.style)
     check_overrides(style, args.overrides)  # every --set, before touching any file
     files, notes = collect_inputs(args.inputs, args.recursive)
@@ -144,11 +154,19 @@ def run(args: argparse.Namespace) -> int:
     with Progress(len(files), "render", enabled=not args.quiet) as bar:
         for note in notes:
             bar.message(note)
-        for src, dst, outcome in _render_all(files, targets, style, args.overrides, fmt, device):
+        if args.cluster:  # Ray is imported only here
+            from ..cluster.jobs import render_files
+
+            results = render_files(args.cluster, files, targets, style, args.overrides, fmt, device)
+        else:
+            results = _render_all(files, targets, style, args.overrides, fmt, device)
+        for src, dst, outcome in results:
             if isinstance(outcome, SilverprintError):
                 failures += 1
                 bar.message(f"silverprint: error: {outcome}")
                 bar.step(f"{src.name}: failed")
+            elif isinstance(outcome, str):  # the cluster's line: where it ran, done / running / failed
+                bar.step(outcome)
             else:
                 bar.step(f"{src.name} -> {dst} ({outcome:.1f}s)")
     if not args.quiet:
