@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(PY) -m silverprint.samples samples
 	$(VENV)/bin/silverprint render samples --out-dir out
 	@echo "Black-and-white versions of the sample photos are in $(CURDIR)/out/"
+	@# warns (never fails) when the companion's window lacks system libraries, naming the packages
+	-@$(PY) -m silverprint.desktop_check
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Host applications the bridge tests drive for real (tests/test_bridges_*.py):
 #   GIMP 2.10 (Debian 12) or GIMP 3 (Debian 13, with its Python introspection bindings),
-#   darktable (Lua API), Xvfb + xauth for darktable's GUI path, curl (the darktable plug-in's HTTP).
+#   darktable (Lua API), Xvfb + xauth for darktable's GUI path, curl (the darktable plug-in's HTTP),
+#   and the X11 libraries the companion's window needs (tests/test_desktop_check.py).
 # Safe to run again: it installs only what is missing. Needs root (CI) or sudo.
 set -euo pipefail
 
@@ -20,6 +21,18 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# The companion's window (Qt's xcb platform plug-in; `python -m silverprint.desktop_check` names what
+# is missing). The same list as silverprint.desktop_check.DESKTOP_PACKAGES and README.md.
+desktop=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 libxcb-util1 libxcb-randr0
+         libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1 libegl1 libgl1
+         libfontconfig1 libdbus-1-3)
+want=()
+for pkg in "${desktop[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || want+=("$pkg"); done
+if [ ${#want[@]} -gt 0 ]; then
+    [ ${#need[@]} -gt 0 ] || $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
 
 # GIMP 3 (Debian 13 and later): its Python plug-ins need PyGObject and the Gimp typelib.

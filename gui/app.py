@@ -27,7 +27,7 @@ from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
 from .portfolio import PortfolioPanel
 from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFileDialog, QFrame,
                  QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
-                 QSettings, QTabWidget, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
+                 QSettings, QTabWidget, QTimer, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
 from .regions_panel import GlobalPanel, RegionsPanel
 from .taskman import EXPORT, IO, LatestOnly, Op, taskman
 from .videobar import VideoBar
@@ -767,6 +767,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", nargs="?")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-service", action="store_true")
+    parser.add_argument("--smoke", action="store_true")
     args, qt_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Silverprint")
@@ -775,8 +776,31 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(host_service=not args.no_service, device=args.device)
     window.show()
     _quit_on_signals(window)
+    if args.smoke:
+        _smoke(window)
     if args.file:
         window.open_path(args.file)
     code = app.exec()
     taskman().shutdown(wait=False)
     return code
+
+
+def _smoke(window: MainWindow, *, limit_s: float = 60.0) -> None:
+    """Quit once the window is really on screen: a check that the platform plug-in and the display
+    work, printing ``smoke: PLATFORM WIDTHxHEIGHT`` (exit 0), or exit 3 if it never shows."""
+    started = time.monotonic()
+
+    def poll() -> None:
+        handle = window.windowHandle()
+        if window.isVisible() and handle is not None and handle.isExposed():
+            print(f"smoke: {QApplication.platformName()} {window.width()}x{window.height()}", flush=True)
+            window.close()
+            QApplication.exit(0)
+        elif time.monotonic() - started > limit_s:
+            print(f"smoke: the window was not shown within {limit_s:.0f} s", file=sys.stderr, flush=True)
+            window.close()
+            QApplication.exit(3)
+        else:
+            QTimer.singleShot(50, poll)
+
+    QTimer.singleShot(0, poll)

@@ -6,6 +6,8 @@ this command says how to get it instead of failing with a traceback.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from ..errors import SilverprintError
 
@@ -18,10 +20,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--no-service", action="store_true",
                    help="do not host the local service for the plug-ins when none is running")
+    p.add_argument("--smoke", action="store_true",
+                   help="open the window, print the platform once it is on screen, and quit")
     p.set_defaults(func=run)
 
 
+def _check_display() -> None:
+    """Refuse with the Debian packages to install when Qt would pick xcb and cannot load it (Qt's own
+    message aborts the process and names the wrong package)."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    wayland = bool(os.environ.get("WAYLAND_DISPLAY")) and not platform
+    if not sys.platform.startswith("linux") or wayland or platform.split(":")[0] not in ("", "xcb"):
+        return
+    from ..desktop_check import check
+
+    result = check()
+    if not result.ok:
+        raise SilverprintError(f"the companion's window needs {', '.join(result.missing)}: install "
+                               f"them with `sudo apt-get install {' '.join(result.packages)}`")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_display()
     try:
         from silverprint_gui.app import main
     except ImportError as exc:
@@ -32,4 +52,6 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--device", args.device]
     if args.no_service:
         argv.append("--no-service")
+    if args.smoke:
+        argv.append("--smoke")
     return main(argv)
