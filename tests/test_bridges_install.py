@@ -18,6 +18,8 @@ def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
 
 
 def test_gimp_standard_folders_both_versions_idempotent(tmp_path):
+    for version in ("2.10", "3.0"):  # both GIMPs have run once (their first run makes these)
+        (tmp_path / ".config" / "GIMP" / version / "plug-ins").mkdir(parents=True)
     first = cli("gimp", home=tmp_path)
     assert first.returncode == 0, first.stderr
     for version, marker in (("2.10", "ctypes"), ("3.0", "Gimp.PlugIn")):

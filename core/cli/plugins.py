@@ -10,6 +10,12 @@ folders, atomically and idempotently (a second run changes nothing and says so):
 
 ``--dest DIR`` names the host's user folder instead (the one holding ``plug-ins/``, or ``lua/`` and
 ``luarc``); for GIMP it installs the 2.10 plug-in unless ``--gimp-version 3.0`` says otherwise.
+
+A GIMP user folder is never created here: GIMP runs its first-run set-up (brushes/, scripts/,
+gimprc, ...) only when its folder is missing, and GIMP 3 imports the 2.10 settings only when its
+own folder is missing, so creating either one would pre-empt that. When GIMP has not run yet, the
+command says so and how to finish (run GIMP once, then this command again). ``--dest`` is the
+user's explicit choice and is created when needed.
 """
 from __future__ import annotations
 
@@ -157,8 +163,14 @@ def install_darktable(home: Path, *, uninstall: bool = False) -> list[Change]:
     return changes
 
 
+def _not_run_yet(home: Path, version: str) -> str:
+    """Why nothing was installed for a GIMP whose user folder does not exist yet."""
+    return f"skipped   {home} (GIMP {version} has not been run by this user yet)"
+
+
 def run(args: argparse.Namespace) -> int:
     dest = Path(args.dest).expanduser() if args.dest else None
+    skipped: list[str] = []
     if args.host == "darktable":
         if args.gimp_version:
             raise SilverprintError("--gimp-version only applies to `install-plugins gimp`")
@@ -170,12 +182,24 @@ def run(args: argparse.Namespace) -> int:
             raise SilverprintError("--dest takes one GIMP version: add --gimp-version 2.10 or 3.0")
         changes = []
         for v in versions:
-            changes += install_gimp(dest or _gimp_home(v), v, uninstall=args.uninstall)
+            home = dest or _gimp_home(v)
+            if dest is None and not home.is_dir() and not args.uninstall:  # GIMP's first run makes it
+                skipped.append(_not_run_yet(home, v))
+                continue
+            changes += install_gimp(home, v, uninstall=args.uninstall)
+        if not changes and not args.uninstall:
+            names = " or ".join(str(_gimp_home(v)) for v in versions)
+            raise SilverprintError(f"GIMP has not been run by this user yet (no {names}): start GIMP "
+                                   "once and quit it, then run `silverprint install-plugins gimp` again")
     for change in changes:
         print(change)
+    for line in skipped:
+        print(line)
     if not args.uninstall:
         hint = ("restart darktable (the script is enabled in luarc)" if args.host == "darktable"
                 else "restart GIMP; the filter is Filters › Silverprint B&W…")
         print(f"done: {hint}")  # one line each: the menu path ends in its own ellipsis
+        if skipped:
+            print("For a GIMP skipped above: start it once and quit it, then run this command again.")
         print("The plug-ins need the service: `silverprint serve` or the companion.")
     return 0
