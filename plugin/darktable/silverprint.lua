@@ -23,7 +23,7 @@
     1. `silverprint install-plugins darktable` (copies this script and adds it to luarc)
     2. start `silverprint serve` (or open the companion)
     3. in lighttable, select images, then either
-       - export with the target storage "Silverprint B&W" (any format; 16-bit TIFF keeps the most), or
+       - export with the target storage "Silverprint B&W" (the result has the format picked there), or
        - press "convert selected" in the Silverprint module (right panel)
 
     CAVEATS
@@ -231,8 +231,8 @@ local function detail(http, body)
 end
 
 -- hand an exported file to the service and wait; returns (result file, style) or nil, message
-function service.convert(exported, name, style, out_file)
-  local query = "host=darktable&format=tiff16&mode=auto&name=" .. sanitize(name)
+function service.convert(exported, name, style, out_file, format)
+  local query = "host=darktable&format=" .. (format or "tiff16") .. "&mode=auto&name=" .. sanitize(name)
   if style and style ~= "" then query = query .. "&style=" .. sanitize(style) end
   local http, body, _status, err = service.request("POST", "/sessions?" .. query,
                                              {upload = exported, timeout = RENDER_TIMEOUT})
@@ -298,17 +298,24 @@ local function copy_tags(from, to, style)
   dt.tags.attach(dt.tags.create("silverprint|" .. style), to)
 end
 
--- convert one image whose developed pixels darktable exported to `exported`; returns the new image
+-- The file the user picked in the export module -> the service's output format and its suffix.
+-- Silverprint writes 16-bit PNG and TIFF and 8-bit JPEG; WebP (which it reads) comes back as PNG.
+local OUTPUT = {tif = {"tiff16", ".tif"}, tiff = {"tiff16", ".tif"}, png = {"png16", ".png"},
+                jpg = {"jpeg", ".jpg"}, jpeg = {"jpeg", ".jpg"}, webp = {"png16", ".png"}}
+
+-- convert one image whose developed pixels darktable exported to `exported` (whose suffix says the
+-- format to write: see OUTPUT); returns the new image
 local function convert_image(image, exported, style)
   local dir = image.path
+  local output = OUTPUT[(tostring(exported):match("%.([^./]+)$") or ""):lower()] or OUTPUT.tif
   local part = free_name(dir, "." .. stem(image.filename) .. "_silverprint", ".part")
-  local result, message, used_style = service.convert(exported, image.filename, style, part)
+  local result, message, used_style = service.convert(exported, image.filename, style, part, output[1])
   if not result then
     os.remove(part)
     tell(message)
     return nil, message
   end
-  local final = free_name(dir, stem(image.filename) .. "_silverprint-" .. sanitize(used_style), ".tif")
+  local final = free_name(dir, stem(image.filename) .. "_silverprint-" .. sanitize(used_style), output[2])
   local ok, err = os.rename(part, final)
   if not ok then
     os.remove(part)
@@ -339,11 +346,9 @@ local function current_style()
   return pref("style", "")
 end
 
-local READABLE = {tif = true, tiff = true, png = true, jpg = true, jpeg = true, webp = true}
-
 local function store(storage, image, format, filename, number, total, high_quality, extra_data)
   local ext = tostring(filename):match("%.([^./]+)$") or ""
-  if not READABLE[ext:lower()] then
+  if not OUTPUT[ext:lower()] then
     tell(string.format(_("Silverprint: choose TIFF, PNG, JPEG or WebP as the export format (not %s)"), ext))
   else
     dt.print(string.format(_("Silverprint: converting image %d/%d"), number, total))
