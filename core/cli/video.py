@@ -10,6 +10,7 @@ import sys
 import time
 
 from ..errors import SilverprintError
+from .render import add_cluster_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--codec", choices=("h264", "hevc", "vp9", "av1"), default="h264")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_cluster_option(p)
+    p.add_argument("--chunk-frames", type=int, default=None, metavar="N",
+                   help="with --cluster: frames per chunk (default: from the film and the cluster)")
     p.set_defaults(func=run)
 
 
@@ -52,8 +56,17 @@ def run(args: argparse.Namespace) -> int:
         last[1] = done
 
     with bar:
-        result = convert_video(args.input, args.output, style=args.style, overrides=args.overrides,
-                               codec=args.codec, crf=args.crf, device=args.device, progress=progress)
+        if args.cluster:  # Ray is imported only here
+            from ..cluster.video import convert_on_cluster
+
+            result = convert_on_cluster(args.cluster, args.input, args.output, style=args.style,
+                                        overrides=args.overrides, codec=args.codec, crf=args.crf,
+                                        device=args.device, progress=progress, message=bar.message,
+                                        chunk_frames=args.chunk_frames)
+        else:
+            result = convert_video(args.input, args.output, style=args.style,
+                                   overrides=args.overrides, codec=args.codec, crf=args.crf,
+                                   device=args.device, progress=progress)
     if total and result.frames < total:
         print(f"silverprint: warning: {args.input}: only {result.frames} of {total} frames could be "
               "decoded (damaged or truncated source); the output holds those", file=sys.stderr)
