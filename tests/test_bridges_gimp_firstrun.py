@@ -20,7 +20,8 @@ import pytest
 SILVERPRINT = Path(sys.executable).with_name("silverprint")
 GIMP2 = shutil.which("gimp-console-2.10") or shutil.which("gimp-console")
 DT_CLI = shutil.which("darktable-cli")
-needs_gimp = pytest.mark.skipif(GIMP2 is None, reason="GIMP 2.10 is not installed: run .ci/install-bridges.sh")
+needs_gimp = pytest.mark.skipif(GIMP2 is None,
+                                reason="GIMP 2.10 is not installed: run .ci/install-bridges.sh")
 
 pytestmark = pytest.mark.bridge
 
@@ -91,8 +92,8 @@ def test_gimp2_directory_that_does_not_exist_is_not_created(tmp_path):
     run = subprocess.run([str(SILVERPRINT), "install-plugins", "gimp", "--gimp-version", "2.10"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and (tmp_path / "gimp-own" / "plug-ins" / "silverprint-bw").is_dir()
-    gone = subprocess.run([str(SILVERPRINT), "install-plugins", "gimp", "--uninstall"], env=_env(tmp_path / "x"),
-                          capture_output=True, text=True, timeout=60)
+    gone = subprocess.run([str(SILVERPRINT), "install-plugins", "gimp", "--uninstall"],
+                          env=_env(tmp_path / "x"), capture_output=True, text=True, timeout=60)
     assert gone.returncode == 0 and not (tmp_path / "x" / ".config").exists()
 
 
