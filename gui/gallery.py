@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from . import document, theme
 from .imageconv import to_qimage
+from .match import match_percent, match_words, photos
 from .qt import (QColor, QFont, QIcon, QImage, QListView, QListWidget, QListWidgetItem, QPainter,
                  QPixmap, QRectF, QSize, Qt, QWidget, pyqtSignal)
 from .taskman import taskman
@@ -135,9 +136,12 @@ class StyleGallery(QListWidget):
         lines = [f"<b>{style.name}</b>", style.description or ""]
         provenance = getattr(style, "provenance", {}) or {}
         pairs = provenance.get("pairs")
-        psnr = (provenance.get("metrics") or {}).get("psnr")
+        metrics = provenance.get("metrics") or {}
         if pairs:
-            lines.append(f"Learned from {pairs} pairs" + (f", held-out PSNR {psnr:.1f} dB" if psnr else ""))
+            line = f"Learned from {photos(pairs)}"
+            if metrics.get("ssim") is not None and metrics.get("heldout_pairs"):
+                line += "; " + match_words(match_percent(metrics["ssim"]), int(metrics["heldout_pairs"]))
+            lines.append(line)
         return "<br>".join(line for line in lines if line)
 
     def _thumbnail_done(self, generation: int, name: str) -> Callable:

@@ -2,8 +2,9 @@
 
 Pairing and learning are the core's (`silverprint.learn`); this panel chooses the folder, shows the
 pairs and why files were skipped, runs learning on the task manager's learn lane with a progress bar
-(and a Cancel), re-learns when the folder changes while *Watch* is on, and plots the held-out PSNR of
-each run so the photographer sees the style getting closer to their own edits.
+(and a Cancel), re-learns when the folder changes while *Watch* is on, and plots how closely each
+run's style matches the edits it was not fitted on (see `match`), so the photographer sees the
+style getting closer to their own edits.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .qt import (QCheckBox, QColor, QFileDialog, QFileSystemWatcher, QFont, QHBo
                  QHeaderView, QLabel, QLineEdit, QPainter, QPainterPath, QPen, QPointF,
                  QProgressBar, QPushButton, QRectF, QTableWidget, QTableWidgetItem, QTimer,
                  QVBoxLayout, QWidget, Qt, pyqtSignal)
+from .match import match_percent, match_words, photos
 from .regions_panel import section_title
 from .taskman import IO, LEARN, Op, taskman
 
@@ -26,11 +28,12 @@ STATUS_COLOURS = {"paired": theme.TEXT, "fitted": "#8fc28a", "held out": "#7fb0d
 def _history_file() -> Path:
     from silverprint.paths import data_dir
 
-    return data_dir() / "companion-portfolios.json"
+    # "-match": the points are match percentages (the older companion-portfolios.json held PSNR)
+    return data_dir() / "companion-portfolios-match.json"
 
 
 def load_history(folder: Path) -> list[tuple[int, float]]:
-    """Earlier (pairs, held-out PSNR) points of this portfolio, so the plot spans sessions."""
+    """Earlier (pairs, match %) points of this portfolio, so the plot spans sessions."""
     import json
 
     try:
@@ -63,21 +66,22 @@ class LearningCancelled(Exception):
     """Raised from the progress callback once the user pressed Cancel."""
 
 
-class PsnrPlot(QWidget):
-    """Held-out PSNR (dB) of each learning run, with the plain-luminance baseline for reference."""
+class MatchPlot(QWidget):
+    """How closely each learning run matches the held-out edits (%), with a plain grey conversion's
+    match for reference."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumHeight(150)
-        self.points: list[tuple[int, float]] = []   # (pairs learned from, PSNR)
+        self.points: list[tuple[int, float]] = []   # (pairs learned from, match %)
         self.baseline: float | None = None
 
-    def add_point(self, pairs: int, psnr: float) -> None:
-        self.points.append((int(pairs), float(psnr)))
+    def add_point(self, pairs: int, percent: float) -> None:
+        self.points.append((int(pairs), float(percent)))
         self.update()
 
-    def set_baseline(self, psnr: float | None) -> None:
-        self.baseline = psnr
+    def set_baseline(self, percent: float | None) -> None:
+        self.baseline = percent
         self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802, ANN001
@@ -94,12 +98,14 @@ class PsnrPlot(QWidget):
         if not values:
             painter.setPen(QColor(theme.MUTED))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Held-out PSNR appears here after learning")
+                             "How closely the style matches your edits appears here after learning")
             painter.end()
             return
         lo = min(values) - 1.0
         hi = max(values) + 1.0
-        lo, hi = float(int(lo)), float(int(hi) + 1)
+        lo, hi = max(0.0, float(int(lo))), min(100.0, float(int(hi) + 1))  # a percentage
+        if hi <= lo:
+            lo = hi - 1.0
 
         def y_of(v: float) -> float:
             return area.bottom() - (v - lo) / (hi - lo) * area.height()
@@ -129,16 +135,16 @@ class PsnrPlot(QWidget):
             y = y_of(self.baseline)
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
             painter.drawText(QRectF(area.left() + 4, y - 16, area.width(), 14),
-                             Qt.AlignmentFlag.AlignLeft, "plain luminance")
+                             Qt.AlignmentFlag.AlignLeft, "plain grey conversion")
         path = QPainterPath()
-        for i, (_pairs, psnr) in enumerate(self.points):
-            point = QPointF(x_of(i), y_of(psnr))
+        for i, (_pairs, value) in enumerate(self.points):
+            point = QPointF(x_of(i), y_of(value))
             path.moveTo(point) if i == 0 else path.lineTo(point)
         painter.setPen(QPen(QColor(theme.ACCENT), 2))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
-        for i, (pairs, psnr) in enumerate(self.points):
-            point = QPointF(x_of(i), y_of(psnr))
+        for i, (pairs, value) in enumerate(self.points):
+            point = QPointF(x_of(i), y_of(value))
             painter.setBrush(QColor(theme.ACCENT))
             painter.setPen(QPen(QColor("#1a1b1d"), 2))
             painter.drawEllipse(point, 4.5, 4.5)
@@ -146,14 +152,14 @@ class PsnrPlot(QWidget):
             if i == n - 1 or n <= 6:
                 label = QRectF(point.x() - 58, point.y() - 22, 116, 14)
                 label.moveLeft(max(area.left(), min(area.right() - 116, label.left())))
-                painter.drawText(label, Qt.AlignmentFlag.AlignCenter, f"{psnr:.1f} dB · {pairs} pairs")
+                painter.drawText(label, Qt.AlignmentFlag.AlignCenter, f"{value:.0f} % · {photos(pairs)}")
         painter.end()
 
 
 #: Share of the progress bar each of the learner's stages takes (their typical share of the time).
 STAGE_WEIGHTS = {"prepare": 0.25, "fit style": 0.40, "fit pairs": 0.15, "evaluate": 0.20}
 STAGE_TEXT = {"prepare": "Reading and checking pairs", "fit style": "Fitting the style",
-              "fit pairs": "Fitting each pair", "evaluate": "Measuring on held-out pairs"}
+              "fit pairs": "Fitting each pair", "evaluate": "Trying it on photos it has not seen"}
 
 
 def progress_fraction(stage: str, done: int, total: int) -> float:
@@ -171,20 +177,20 @@ def _style_entry(report: dict[str, Any]) -> dict[str, Any]:
     return report["styles"][0]
 
 
-def heldout_psnr(report: dict[str, Any]) -> float | None:
-    """Mean PSNR (dB) of the learned style on the held-out pairs; None when none were held out."""
+def heldout_match(report: dict[str, Any]) -> float | None:
+    """How closely (%) the learned style matches the held-out edits; None when none were held out."""
     held = _style_entry(report).get("heldout")
-    return held["style"]["psnr"] if held else None
+    return match_percent(held["style"]["ssim"]) if held else None
 
 
-def baseline_psnr(report: dict[str, Any]) -> float | None:
-    """Plain luminance (Rec.709) PSNR on the same held-out pairs, for reference."""
+def baseline_match(report: dict[str, Any]) -> float | None:
+    """The same for a plain grey conversion (Rec.709 luminance) of the same photos, for reference."""
     held = _style_entry(report).get("heldout")
-    return held["baselines"]["rec709"]["psnr"] if held else None
+    return match_percent(held["baselines"]["rec709"]["ssim"]) if held else None
 
 
 class PortfolioPanel(QWidget):
-    """Folder, watch, pairs with status, progress, held-out PSNR plot, Learn now."""
+    """Folder, watch, pairs with status, progress, how-well-it-matches plot, Learn now."""
 
     styleLearned = pyqtSignal(str)
     learningFinished = pyqtSignal(object)   # learn_portfolio's report (a dict)
@@ -247,8 +253,8 @@ class PortfolioPanel(QWidget):
         column.addWidget(self.progress)
         column.addWidget(self.stage)
 
-        column.addWidget(section_title("Held-out PSNR"))
-        self.plot = PsnrPlot()
+        column.addWidget(section_title("How well it matches your edits"))
+        self.plot = MatchPlot()
         column.addWidget(self.plot)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -398,23 +404,24 @@ class PortfolioPanel(QWidget):
         self.result = report
         self.progress.setValue(1000)
         entry = _style_entry(report)
-        psnr = heldout_psnr(report)
-        baseline = baseline_psnr(report)
+        match = heldout_match(report)
+        baseline = baseline_match(report)
         pairs = len(entry["train"])
         if baseline is not None:
             self.plot.set_baseline(baseline)
-        if psnr is not None:
-            self.plot.add_point(pairs, psnr)
+        if match is not None:
+            self.plot.add_point(pairs, match)
             if self.folder is not None:
                 try:
                     save_history(self.folder, self.plot.points)
                 except OSError:
                     pass  # the plot is a convenience; never fail a finished learning run for it
-        text = f"<b>{name}</b> learned from {pairs} pairs"
-        if psnr is not None:
-            text += f"; on {len(entry['test'])} held-out pairs it scores <b>{psnr:.2f} dB</b> PSNR"
+        text = f"<b>{name}</b> learned from {photos(pairs)}"
+        if match is not None:
+            text += "; it " + match_words(match, len(entry["test"])).replace(
+                f"{match:.0f} %", f"<b>{match:.0f} %</b>", 1)
         if baseline is not None:
-            text += f" (plain luminance: {baseline:.2f} dB)"
+            text += f". A plain grey conversion matches {baseline:.0f} %"
         if report["looks"]["count"] > 1:
             text += ". The folder seems to hold two different looks."
         self.summary.setText(text)
@@ -425,7 +432,7 @@ class PortfolioPanel(QWidget):
         self.learningFinished.emit(report)
 
     def _mark_statuses(self, report: dict[str, Any], entry: dict[str, Any]) -> None:
-        """Which pairs the style was fitted on, which were held out (with their PSNR), which skipped."""
+        """Which pairs the style was fitted on, which were held out (with their match), which skipped."""
         fitted = set(entry["train"])
         held = set(entry["test"])
         scores = entry["heldout"]["pairs"] if "heldout" in entry else {}
@@ -438,7 +445,7 @@ class PortfolioPanel(QWidget):
             elif name in held:
                 status = "held out"
                 if name in scores:
-                    note = f"{scores[name]['psnr']:.1f} dB on this photo"
+                    note = f"matches your edit: {match_percent(scores[name]['ssim']):.0f} %"
             if name in skipped:
                 status, note = "skipped", skipped[name]
             rows.append((name, status, note))

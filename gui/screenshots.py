@@ -5,8 +5,8 @@
 Writes ``screenshot-main.png`` (gallery + split before/after), ``screenshot-regions.png`` (region
 panel with the sky mask overlay), ``screenshot-point.png`` (a graduated filter and a control point),
 ``screenshot-finish.png`` (tone curve, grain, vignette), ``screenshot-portfolio.png`` (a style learned
-from a few pairs, with its held-out PSNR) and ``screenshot-bridge.png`` (a GIMP session waiting for
-Apply). Uses a temporary Silverprint home so the user's styles are untouched.
+from a few pairs, with how well it matches the edits) and ``screenshot-bridge.png`` (a GIMP session
+waiting for Apply). Uses a temporary Silverprint home so the user's styles are untouched.
 """
 from __future__ import annotations
 
