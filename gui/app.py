@@ -19,6 +19,7 @@ from silverprint.params import REGION_SLIDERS, Params
 
 from . import document, theme
 from .bridge import BridgeController
+from .emptystate import EmptyState, recent_files, remember
 from .errors import show_error
 from .export import ExportDialog, default_video_path, is_original
 from .gallery import StyleGallery
@@ -27,7 +28,8 @@ from .imageconv import luminance_histogram, mask_to_qimage, to_qimage
 from .portfolio import PortfolioPanel
 from .qt import (QAction, QActionGroup, QApplication, QColor, QDockWidget, QFileDialog, QFrame,
                  QHBoxLayout, QInputDialog, QKeySequence, QLabel, QMainWindow, QPushButton,
-                 QSettings, QTabWidget, QTimer, QToolBar, QVBoxLayout, QWidget, Qt, pyqtSignal)
+                 QSettings, QStackedWidget, QTabWidget, QTimer, QToolBar, QVBoxLayout, QWidget, Qt,
+                 pyqtSignal)
 from .regions_panel import GlobalPanel, RegionsPanel
 from .taskman import EXPORT, IO, LatestOnly, Op, taskman
 from .videobar import VideoBar
@@ -163,7 +165,18 @@ class MainWindow(QMainWindow):
         gallery_dock = QDockWidget("Styles", self)
         gallery_dock.setObjectName("StylesDock")
         gallery_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        gallery_dock.setWidget(self.gallery)
+        self.gallery_hint = QLabel("Open a photo to see every style on it. A style clicked now is "
+                                   "the one the photo opens with.")
+        self.gallery_hint.setObjectName("Muted")
+        self.gallery_hint.setWordWrap(True)
+        self.gallery_hint.setContentsMargins(8, 6, 8, 6)
+        gallery_box = QWidget()
+        gallery_col = QVBoxLayout(gallery_box)
+        gallery_col.setContentsMargins(0, 0, 0, 0)
+        gallery_col.setSpacing(0)
+        gallery_col.addWidget(self.gallery_hint)
+        gallery_col.addWidget(self.gallery, 1)
+        gallery_dock.setWidget(gallery_box)
         gallery_dock.setMinimumWidth(ICON_COLUMN_WIDTH)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, gallery_dock)
 
@@ -227,7 +240,16 @@ class MainWindow(QMainWindow):
         self.info.setObjectName("Muted")
         side_col.addWidget(self.histogram)
         side_col.addWidget(self.info)
-        side_col.addWidget(self.tabs, 1)
+        # no photo yet: how to open one (and the recent ones) instead of sliders that all read 0
+        self.empty = EmptyState()
+        self.empty.openRequested.connect(self.choose_file)
+        self.empty.recentChosen.connect(self.open_path)
+        self.empty.portfolioRequested.connect(self._show_portfolio)
+        self.side_stack = QStackedWidget()
+        self.side_stack.addWidget(self.empty)
+        self.side_stack.addWidget(self.tabs)
+        self._portfolio_wanted = False
+        side_col.addWidget(self.side_stack, 1)
         side_dock = QDockWidget("Adjust", self)
         side_dock.setObjectName("AdjustDock")
         side_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
@@ -256,7 +278,31 @@ class MainWindow(QMainWindow):
         self.status.setStyleSheet(f"color: {'#e07a6a' if error else theme.MUTED};")
         self.status.showMessage(text, timeout_ms)
 
+    def _update_empty_state(self) -> None:
+        """Sliders only for an open photo or video; otherwise the empty state (or the portfolio)."""
+        has_media = self.doc is not None or self.video is not None
+        for panel in (self.regions, self.finish):
+            self.tabs.setTabEnabled(self.tabs.indexOf(panel), has_media)
+        if not has_media:
+            self.empty.set_recent(recent_files(companion_settings()))
+            if self._portfolio_wanted:
+                self.tabs.setCurrentWidget(self.portfolio)
+        self.side_stack.setCurrentWidget(self.tabs if has_media or self._portfolio_wanted else self.empty)
+        self.gallery_hint.setVisible(self.doc is None)
+
+    def _show_portfolio(self) -> None:
+        self._portfolio_wanted = True
+        self._update_empty_state()
+
+    def _remember(self, path: Path | None) -> None:
+        if path is not None:
+            try:
+                remember(companion_settings(), path)
+            except OSError:
+                pass  # a convenience: never fail opening a photo over it
+
     def _update_actions(self) -> None:
+        self._update_empty_state()
         has_doc = self.doc is not None
         has_video = self.video is not None
         for act in (self.act_save_style, self.act_overlay):
@@ -268,8 +314,12 @@ class MainWindow(QMainWindow):
             act.setEnabled(not has_video)
         self.act_undo.setEnabled(self.history.can_undo())
         self.act_redo.setEnabled(self.history.can_redo())
-        self.act_undo.setText(f"Undo {self.history.undo_label()}".strip())
-        self.act_redo.setText(f"Redo {self.history.redo_label()}".strip())
+        # the menu names the step; the toolbar button keeps its one-word icon text (and so its width)
+        for act, word, label in ((self.act_undo, "Undo", self.history.undo_label()),
+                                 (self.act_redo, "Redo", self.history.redo_label())):
+            act.setText(f"{word} {label}".strip())
+            act.setIconText(word)
+            act.setToolTip(f"{word} {label}".strip())
 
     # ------------------------------------------------------------------------------------------
     # documents
@@ -304,6 +354,8 @@ class MainWindow(QMainWindow):
         self._show_info()
         self.setWindowTitle(f"{doc.name} — Silverprint")
         self.gallery.refresh(doc)
+        self._remember(doc.source)
+        self._update_empty_state()
         coverage = document.region_coverage(doc)
         self.regions.set_coverage(coverage)
         if coverage.get(self.regions.region, 1.0) < 0.005:  # e.g. "sky" on an indoor portrait
@@ -620,6 +672,7 @@ class MainWindow(QMainWindow):
         self.info.setText(f"{video.name}  ·  {w}×{h}  ·  {video.fps:.3g} fps  ·  {video.frames} frames")
         self.setWindowTitle(f"{video.name} — Silverprint")
         self.viewer.fit()
+        self._remember(video.source)
         self._update_actions()
         self.apply_style(self.style_name, record=False)
         self.documentOpened.emit()
