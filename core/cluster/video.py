@@ -16,7 +16,7 @@ a lead-in: ``lead_keys`` keyframe intervals before its first frame (from the sho
 nearer), analysed and smoothed but not rendered, which rebuilds the state at the seam; the old
 state's weight left after the lead-in is (1 - alpha) ** lead_keys: about 1e-6 with the defaults
 (measured: with 10 intervals, 1e-3 of it was left and a few pixels at the seam differed from the
-local path by 2 levels; with 20 the seam matches). The lead-in costs decoding, tracking and
+local path by 2 levels; 20 leave a thousandth of that). The lead-in costs decoding, tracking and
 analysing, not rendering. The chunk also reads one frame past its end, the next keyframe, so its
 last frames blend toward the same keyframe the next chunk starts from. A chunk that starts at a
 cut needs no lead-in: a cut resets the state in the local path too.
