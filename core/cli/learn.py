@@ -110,6 +110,10 @@ def run_learn(args: argparse.Namespace) -> int:
         print(f"style {entry['name']}: learned from {len(entry['train'])} pairs in "
               f"{entry['learn_seconds']:.1f} s; kept {', '.join(entry['ablation']['kept'])}"
               + (f" (prior: {entry['prior']})" if entry.get("prior") else ""))
+        if entry.get("subjects"):
+            print("  subjects: " + ", ".join(f"{k} ({n} pairs)" for k, n in entry["subjects"].items()))
+        for c in entry.get("contradicts", []):
+            print(f"  contradicts the rest: {c['name']}: {c['why']}")
         held = entry.get("heldout")
         if held:
             s = held["style"]
