@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.finish, "Finish")
         self.portfolio = PortfolioPanel()
         self.portfolio.styleLearned.connect(self._style_learned)
+        self.styleApplied.connect(lambda name: self.portfolio.explain_photo(self.doc, name))
         self.tabs.addTab(self.portfolio, "Portfolio")
         side = QWidget()
         side.setObjectName("Panel")

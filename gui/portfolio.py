@@ -4,7 +4,8 @@ Pairing and learning are the core's (`silverprint.learn`); this panel chooses th
 pairs and why files were skipped, runs learning on the task manager's learn lane with a progress bar
 (and a Cancel), re-learns when the folder changes while *Watch* is on, and plots how closely each
 run's style matches the edits it was not fitted on (see `match`), so the photographer sees the
-style getting closer to their own edits.
+style getting closer to their own edits; and says, for the open photo, what the current style
+decided for it and why (`explain_view`, words from `silverprint.learn.explain`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .qt import (QCheckBox, QColor, QFileDialog, QFileSystemWatcher, QFont, QHBo
                  QHeaderView, QLabel, QLineEdit, QPainter, QPainterPath, QPen, QPointF,
                  QProgressBar, QPushButton, QRectF, QTableWidget, QTableWidgetItem, QTimer,
                  QVBoxLayout, QWidget, Qt, pyqtSignal)
+from .explain_view import ExplainSection
 from .match import match_percent, match_words, photos
 from .regions_panel import section_title
 from .taskman import IO, LEARN, Op, taskman
@@ -259,6 +261,8 @@ class PortfolioPanel(QWidget):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         column.addWidget(self.summary)
+        self.why = ExplainSection()
+        column.addWidget(self.why)
 
         column.addWidget(section_title("Pairs"))
         self.table = QTableWidget(0, 3)
@@ -273,6 +277,11 @@ class PortfolioPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         column.addWidget(self.table, 1)
         self._update_buttons()
+
+    # -- the open photo -------------------------------------------------------------------------
+    def explain_photo(self, doc: Any, style_name: str) -> None:
+        """Show what ``style_name`` decided for the open photo ``doc`` (None: no photo), and why."""
+        self.why.explain(doc, style_name)
 
     # -- folder ---------------------------------------------------------------------------------
     def choose_folder(self) -> None:
