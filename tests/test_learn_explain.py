@@ -14,7 +14,7 @@ import pytest
 from silverprint.descriptors import DESCRIPTOR_INDEX, DIM
 from silverprint.learn.explain import (Contribution, TrainingPair, dependences, explain_decoder,
                                        explain_photo, training_pairs)
-from silverprint.params import Params
+from silverprint.params import SEMANTIC_REGIONS, Params
 from silverprint.styles import LinearDecoder, decode, decoder_deltas, make_style
 
 EXPOSURE_W = {"lum_p50": -2.0, "sky_area": -1.0}
@@ -57,14 +57,17 @@ def test_a_darker_photo_gets_more_exposure_and_the_sentence_says_darker():
     assert sum(c.amount for c in d.contributions) == pytest.approx(d.delta, abs=1e-9)
     parts = {c.input: c for c in d.contributions}
     assert parts["usual"].amount == pytest.approx(0.2) and parts["lum_p50"].amount == pytest.approx(0.42)
-    assert d.sentence.startswith("+0.62 EV exposure: darker than your usual")
+    assert d.usual == pytest.approx(0.2) and d.photo == pytest.approx(0.42)
+    # the sentence speaks of this photo's part: the style's usual +0.2 EV is the same for all
+    assert d.sentence.startswith("+0.42 EV exposure: darker than your usual"), d.sentence
     assert "median brightness 0.21; your photos 0.42" in d.sentence
     # and the renderer really applies it: decode gives exactly this exposure (base 0)
     assert decode(style, dark).regions["sky"]["exposure"] == pytest.approx(expected, abs=1e-6)
 
     bright = explain_photo(style, _photo(lum_p50=0.6))
     b = _decision(bright, "all.exposure")
-    assert b.delta < 0 and "brighter than your usual" in b.sentence and b.sentence.startswith("-0.16 EV")
+    assert b.delta == pytest.approx(-0.16, abs=1e-6) and b.photo == pytest.approx(-0.36, abs=1e-6)
+    assert "brighter than your usual" in b.sentence and b.sentence.startswith("-0.36 EV"), b.sentence
 
     flat = _decision(explain_photo(style, _photo(contrast=0.1)), "all.contrast")
     assert flat.delta == pytest.approx(-6.0, abs=1e-4) and flat.sentence.startswith("contrast -6: flatter")
@@ -83,8 +86,9 @@ def test_contributions_sum_to_the_clipped_delta():
     assert "held at the style's limit" in d.sentence
     # a usual photo gets only the style's usual push, said so
     usual = _decision(explain_photo(style, _photo()), "all.exposure")
-    assert usual.delta == pytest.approx(0.2) and "your usual for this style" in usual.sentence
-    assert [c.input for c in usual.contributions] == ["usual"]
+    assert usual.delta == pytest.approx(0.2) and usual.photo == pytest.approx(0.0, abs=1e-6)
+    assert [c.input for c in usual.contributions] == ["usual"] and not usual.visible
+    assert "much like your usual one" in usual.sentence
 
 
 def test_subject_recipe_says_what_in_the_photo_makes_it_a_portrait():
@@ -104,7 +108,12 @@ def test_subject_recipe_says_what_in_the_photo_makes_it_a_portrait():
 
 def test_dependence_line_and_training_points():
     style = _style()
-    training = [TrainingPair(f"p{i}.jpg", _photo(lum_p50=v).tolist(), {"all.exposure": 0.2 - 2 * (v - 0.42) + 0.05})
+    def own(i: int, value: float) -> dict:  # a learner's pairs carry per-region sliders: all.X reads as their mean
+        if i % 2:
+            return {"all.exposure": value}
+        return {f"{r}.exposure": value + (0.1 if r == "sky" else -0.025) for r in SEMANTIC_REGIONS}
+
+    training = [TrainingPair(f"p{i}.jpg", _photo(lum_p50=v).tolist(), own(i, 0.2 - 2 * (v - 0.42) + 0.05))
                 for i, v in enumerate((0.2, 0.3, 0.45, 0.6))]
     deps = {d.output: d for d in dependences(style, training)}
     exposure = deps["all.exposure"]
@@ -113,9 +122,13 @@ def test_dependence_line_and_training_points():
     assert slope == pytest.approx(-2.0, abs=1e-6)
     assert min(exposure.line_x) < 0.2 and max(exposure.line_x) > 0.6
     assert [p.name for p in exposure.points] == ["p0.jpg", "p1.jpg", "p2.jpg", "p3.jpg"]
+    # changes from the usual: the decoder's 0.2 EV at the centre, and the mean of the pairs' own
+    assert exposure.usual == pytest.approx(0.2) and np.interp(0.42, exposure.line_x, exposure.line_y) == \
+        pytest.approx(0.0, abs=1e-6)
+    mean_x = np.mean([p.x for p in exposure.points])
     for p in exposure.points:
-        assert p.decoded == pytest.approx(0.2 - 2 * (p.x - 0.42), abs=1e-6)
-        assert p.own == pytest.approx(p.decoded + 0.05, abs=1e-6)
+        assert p.decoded == pytest.approx(-2 * (p.x - 0.42), abs=1e-6)
+        assert p.own == pytest.approx(-2 * (p.x - mean_x), abs=1e-6)
     assert "all.contrast" not in deps  # no training pair varies contrast: nothing learned to plot
     json.dumps(exposure.as_dict())
 

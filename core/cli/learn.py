@@ -3,7 +3,8 @@
 - ``learn PORTFOLIO --name NAME [--json] [--split]``: pairs the folder, learns, saves the style in
   the user styles folder and prints pairs, skipped files (with reasons) and held-out metrics.
 - ``evaluate PORTFOLIO --style NAME [--report DIR] [--json]``: scores a style on a portfolio's
-  held-out pairs against the baselines; ``--report`` writes an HTML page.
+  held-out pairs against the baselines; ``--report`` writes an HTML page: per held-out photo the
+  images, scores and what the style decided for it and why, and one plot per learned dependence.
 - ``watch PORTFOLIO --name NAME``: keeps the style up to date as edits appear.
 """
 from __future__ import annotations
@@ -37,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "with your edits (PSNR, SSIM) and with the baselines.")
     e.add_argument("portfolio", metavar="PORTFOLIO")
     e.add_argument("--style", required=True, help="style name or file")
-    e.add_argument("--report", metavar="DIR", help="write an HTML report (images, metrics) here")
+    e.add_argument("--report", metavar="DIR",
+                   help="write an HTML report here: images, metrics, what the style decided for each "
+                        "photo and why, and plots of what it learned")
     e.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     e.add_argument("--curve", action="store_true",
                    help="also learn from 3, 6 and 12 of the training pairs: the learning curve "

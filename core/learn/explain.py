@@ -194,12 +194,14 @@ class Decision:
 
     key: str
     label: str
-    delta: float
+    delta: float                # what the decoder adds to this slider for this photo (clipped)
+    usual: float                # of which the style's constant push, the same for every photo
+    photo: float                # of which the part due to what this photo shows: delta - usual
     unclipped: float
     clipped: bool
     contributions: list[Contribution]
     sentence: str
-    visible: bool
+    visible: bool               # the photo's part is a visible step of the slider
 
 
 @dataclass
@@ -226,7 +228,10 @@ class Explanation:
         """What to show a photographer, most telling first."""
         out = [s.sentence for s in self.subjects]
         out += [d.sentence for d in self.decisions if d.visible]
-        if not out:
+        if not out and self.decisions:
+            out.append("This photo is much like " + ("your usual one" if self.learned else
+                       "the style's reference") + f": {self.style} needs no per-photo change.")
+        elif not out:
             out.append(f"{self.style} gives every photo the same sliders: nothing here depends on "
                        "what this photo shows.")
         return out
@@ -283,19 +288,19 @@ def _reason(c: Contribution, learned: bool) -> str:
     return f"{word} than {usual} ({p.fact(c.value)}; {photos} {p.value(c.center)})"
 
 
-def _decision_sentence(key: str, label: str, delta: float, parts: list[Contribution], clipped: bool,
+def _decision_sentence(key: str, label: str, photo: float, parts: list[Contribution], clipped: bool,
                        learned: bool) -> str:
-    amount = format_delta(key, delta)
+    """"+0.45 EV exposure: darker than your usual (...)": the photo's own part of the decision (the
+    style's constant push is the same for every photo, so it says nothing about this one)."""
+    amount = format_delta(key, photo)
     head = f"{amount} {label}" if slider_unit(key) == "EV" else f"{label} {amount}"
-    total = sum(abs(p.amount) for p in parts) or 1.0
-    ranked = sorted(parts, key=lambda p: -abs(p.amount))
+    inputs = [p for p in parts if p.input != "usual"]
+    total = sum(abs(p.amount) for p in inputs) or 1.0
     # reasons: the inputs that push the same way as the result and carry a fair share of it
-    reasons = [p for p in ranked if p.input != "usual" and abs(p.amount) >= MIN_REASON_SHARE * total
-               and np.sign(p.amount) == np.sign(delta)][:2]
-    if reasons:
-        text = "; ".join(_reason(p, learned) for p in reasons)
-    else:
-        text = f"{_usual(learned)[0]} for this style" if learned else "this style's constant setting"
+    reasons = [p for p in sorted(inputs, key=lambda p: -abs(p.amount))
+               if abs(p.amount) >= MIN_REASON_SHARE * total and np.sign(p.amount) == np.sign(photo)][:2]
+    text = "; ".join(_reason(p, learned) for p in reasons) if reasons else "the photo is much like " + (
+        "your usual one" if learned else "the style's reference")
     if clipped:
         text += " (held at the style's limit)"
     return f"{head}: {text}"
@@ -344,11 +349,12 @@ def explain_decoder(style: Any, descriptors: Any, weights: dict[str, float] | No
             parts.append(con)
         parts.insert(0, Contribution("usual", usual, words=_usual(learned)[0]))
         label = slider_label(key, style)
+        photo = entry["delta"] - usual
         decisions.append(Decision(
-            key, label, entry["delta"], entry["unclipped"], entry["clipped"], parts,
-            _decision_sentence(key, label, entry["delta"], parts, entry["clipped"], learned),
-            _visible(key, entry["delta"])))
-    decisions.sort(key=lambda d: (not d.visible, -abs(d.delta) / _typical(d.key)))
+            key, label, entry["delta"], usual, photo, entry["unclipped"], entry["clipped"], parts,
+            _decision_sentence(key, label, photo, parts, entry["clipped"], learned),
+            _visible(key, photo)))
+    decisions.sort(key=lambda d: (not d.visible, -abs(d.photo) / _typical(d.key)))
     return decisions
 
 
@@ -375,9 +381,15 @@ def subject_reasons(style: Any, descriptors: Any, subject: str, top: int = 3) ->
     direction = np.asarray(style.proxies.subjects[subject]) - np.asarray(style.proxies.style)
     push = 2.0 * z * (m.T @ direction) / style.proxies.temperature
     order = [i for i in np.argsort(-push) if push[i] > 1e-6]
-    content = [i for i in order if emb.inputs[i] in CONTENT]
-    chosen = (content or order)[:top]
-    return [phrase(emb.inputs[i]).fact(float(x[DESCRIPTOR_INDEX[emb.inputs[i]]])) for i in chosen]
+    # what the photo shows (above the centre) before what it lacks, content before the rest
+    order.sort(key=lambda i: (emb.inputs[i] not in CONTENT, z[i] <= 0))
+    usual = "your usual" if _is_learned(style) else "the style's reference"
+    out = []
+    for i in order[:top]:
+        p = phrase(emb.inputs[i])
+        fact = p.fact(float(x[DESCRIPTOR_INDEX[emb.inputs[i]]]))
+        out.append(fact if z[i] > 0 else f"{fact} (less than {usual})")
+    return out
 
 
 def _subject_word(name: str) -> str:
@@ -453,7 +465,14 @@ class DependencePoint:
 
 @dataclass
 class Dependence:
-    """One learned dependence: a decoded slider against its strongest input."""
+    """One learned dependence: a decoded slider against its strongest input.
+
+    Every y is a change from the usual, as the sentences speak of it: the line and ``decoded``
+    relative to ``usual`` (the decoder's value on a photo at its centre), ``own`` relative to the
+    mean of the pairs' own values. (A pair's own fit and the decoder's constant are found in
+    different ways and need not agree on the constant; how they move with the photo is what the
+    plot compares.)
+    """
 
     output: str
     output_label: str
@@ -465,6 +484,7 @@ class Dependence:
     line_y: list[float]
     points: list[DependencePoint]
     strength: float             # |slope| x the input's spread: the slider change over typical photos
+    usual: float = 0.0          # the decoder's value for this slider on a photo at its centre
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -524,6 +544,7 @@ def dependences(style: Any, training: Sequence[TrainingPair] = (), samples: int 
                 total += float(np.clip(y, clip[r, 0], clip[r, 1])) if clip is not None else float(y)
             return total
 
+        usual = line(float(c[j]))
         points = []
         for t, xv in zip(training, xs):
             d = _descriptors(t.descriptors)
@@ -533,14 +554,27 @@ def dependences(style: Any, training: Sequence[TrainingPair] = (), samples: int 
                 weights = assign(style, d)
                 subject = sum(weights.get(s, 0.0) * float(v.get(key, 0.0)) for s, v in style.subjects.items()
                               if isinstance(v.get(key, 0.0), (int, float)))
-                own = float(t.params.get(key, 0.0)) - subject
-            points.append(DependencePoint(t.name, float(xv[j]), float(decoded), own))
+                own = _own_value(t.params, key) - subject
+            points.append(DependencePoint(t.name, float(xv[j]), float(decoded) - usual, own))
+        owns = [pt.own for pt in points if pt.own is not None]
+        for pt in points:
+            if pt.own is not None:
+                pt.own -= float(np.mean(owns))
         p = phrase(name)
         out.append(Dependence(key, slider_label(key, style), name, p.noun, p.unit, float(c[j]),
-                              [float(v) for v in grid], [line(float(v)) for v in grid], points,
-                              float(strength[j])))
+                              [float(v) for v in grid], [line(float(v)) - usual for v in grid], points,
+                              float(strength[j]), usual))
     out.sort(key=lambda d: -d.strength / _typical(d.output))
     return out
+
+
+def _own_value(params: dict[str, float], key: str) -> float:
+    """A pair's own fitted delta for a decoder output; ``all.X`` (every region alike) reads as the
+    mean of the pair's per-region ``R.X`` when the pair has no ``all.X`` of its own."""
+    region, _, name = key.partition(".")
+    if key in params or region != "all":
+        return float(params.get(key, 0.0))
+    return float(np.mean([float(params.get(f"{r}.{name}", 0.0)) for r in SEMANTIC_REGIONS]))
 
 
 def training_pairs(style: Any, *, portfolio: str | Path | None = None,
