@@ -5,8 +5,11 @@
 Writes ``screenshot-main.png`` (gallery + split before/after), ``screenshot-regions.png`` (region
 panel with the sky mask overlay), ``screenshot-point.png`` (a graduated filter and a control point),
 ``screenshot-finish.png`` (tone curve, grain, vignette), ``screenshot-portfolio.png`` (a style learned
-from a few pairs, with how well it matches the edits) and ``screenshot-bridge.png`` (a GIMP session
-waiting for Apply). Uses a temporary Silverprint home so the user's styles are untouched.
+from a few pairs, with how well it matches the edits), ``screenshot-explain.png`` (a style learned
+from a content-adaptive photographer's pairs saying what it decided for the open photo, and why) and
+``screenshot-bridge.png`` (a GIMP session waiting for Apply). Uses a temporary Silverprint home so
+the user's styles are untouched. ``--only explain,portfolio`` takes only those (after the main one,
+which opens the photo).
 """
 from __future__ import annotations
 
@@ -23,7 +26,12 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    only = {n for a in argv if a.startswith("--only=") for n in a[len("--only="):].split(",") if n}
+    argv = [a for a in argv if not a.startswith("--only=")]
     out = Path(argv[0] if argv else "docs").resolve()
+
+    def want(name: str) -> bool:
+        return not only or name in only
     data = Path(os.environ.get("SILVERPRINT_DATA", DATA if DATA.is_dir() else "/work/shared/data"))
     photo = data / "photos" / "kodak" / "kodim21.png"
     tmp = Path(tempfile.mkdtemp(prefix="silverprint-shots-"))
@@ -61,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
 
     def shot(name: str) -> None:
+        if not want(name):
+            return
         settle()
         target = out / f"screenshot-{name}.png"
         window.grab().save(str(target))
@@ -105,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     window.tabs.setCurrentWidget(window.regions)
 
     # portfolio: learn from a few pairs of one style
-    if window.portfolio is not None:
+    if window.portfolio is not None and want("portfolio"):
         source = data / "pairs" / "t3mujin-trix400"
         folder = tmp / "portfolio-trix"
         names = sorted(p.stem for p in (source / "originals").glob("*.jpg"))
@@ -126,8 +136,27 @@ def main(argv: list[str] | None = None) -> int:
         shot("portfolio")
         window.tabs.setCurrentIndex(0)
 
+    # explain: a content-adaptive photographer's style says what it decided for the open photo
+    # (its 24 pairs: 12 to learn from, 12 held out to check it)
+    if window.portfolio is not None and want("explain"):
+        source = data / "pairs" / "adaptive-a"
+        folder = tmp / "portfolio-adaptive"
+        names = sorted(p.stem for p in (source / "originals").glob("*.jpg"))
+        for sub in ("originals", "edits"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            for n in names:
+                shutil.copy(source / sub / f"{n}.jpg", folder / sub / f"{n}.jpg")
+        window.tabs.setCurrentWidget(window.portfolio)
+        window.portfolio.name_edit.setText("my-adaptive")
+        wait(window.portfolio.pairsListed, lambda: window.portfolio.set_folder(folder))
+        wait(window.portfolio.learningFinished, window.portfolio.learn_now, ms=900_000)
+        wait(window.portfolio.why.explained, lambda: window.apply_style("my-adaptive"))
+        wait(until=lambda: window.gallery.pending == 0 and not window._renderer.busy)
+        shot("explain")
+        window.tabs.setCurrentIndex(0)
+
     # bridge: a GIMP session waiting for Apply
-    if window.bridge is not None:
+    if window.bridge is not None and want("bridge"):
         wait(until=lambda: window.bridge.client is not None, ms=120_000)
         from silverprint.service.client import ServiceClient
 

@@ -142,3 +142,16 @@ def test_no_decoder_and_no_subjects_says_the_sliders_are_the_same_for_every_phot
     assert explain_decoder(plain, _photo()) == [] and dependences(plain) == []
     assert training_pairs(plain) == []  # no index yet: nothing, not an error
     assert isinstance(Contribution("usual", 0.0), Contribution)
+
+
+def test_a_decoder_without_dependences_is_not_called_per_photo():
+    """An intercept-only decoder (what shrinkage to the global value leaves) moves every photo alike."""
+    decoder = LinearDecoder(inputs=["lum_p50"], outputs=["all.exposure"], weights=[[0.0]], bias=[0.3],
+                            center=[0.42], clip=None)
+    flat = make_style("flat", "hand-made", Params(), source="learned", decoder=decoder)
+    exp = explain_photo(flat, _photo(lum_p50=0.1))
+    assert exp.decisions[0].delta == pytest.approx(0.3) and not exp.decisions[0].visible
+    assert "same sliders" in exp.sentences()[0]
+    # with a dependence, a usual photo is said to be usual
+    usual = explain_photo(_style(), _photo())
+    assert usual.sentences() == ["This photo is much like your usual one: known needs no per-photo change."]

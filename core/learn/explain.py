@@ -223,12 +223,13 @@ class Explanation:
     learned: bool
     subjects: list[SubjectShare] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    adaptive: bool = False      # the style's decoder depends on the photo at all (a weight != 0)
 
     def sentences(self) -> list[str]:
         """What to show a photographer, most telling first."""
         out = [s.sentence for s in self.subjects]
         out += [d.sentence for d in self.decisions if d.visible]
-        if not out and self.decisions:
+        if not out and self.adaptive:
             out.append("This photo is much like " + ("your usual one" if self.learned else
                        "the style's reference") + f": {self.style} needs no per-photo change.")
         elif not out:
@@ -237,7 +238,7 @@ class Explanation:
         return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {"style": self.style, "learned": self.learned,
+        return {"style": self.style, "learned": self.learned, "adaptive": self.adaptive,
                 "subjects": [asdict(s) for s in self.subjects],
                 "decisions": [asdict(d) for d in self.decisions], "sentences": self.sentences()}
 
@@ -438,8 +439,9 @@ def explain_photo(style: Any, descriptors: Any) -> Explanation:
     style = _style(style)
     x = _descriptors(descriptors)
     weights = decoder_explain(style, x)["subjects"]
+    adaptive = style.decoder is not None and bool(np.any(np.asarray(style.decoder.weights, dtype=np.float64)))
     return Explanation(style.name, _is_learned(style), explain_subjects(style, x),
-                       explain_decoder(style, x, weights))
+                       explain_decoder(style, x, weights), adaptive)
 
 
 # --------------------------------------------------------------------------- dependences
