@@ -57,6 +57,9 @@ LOCAL_TEMPLATE: tuple[dict, ...] = (
      "invert": 0.0, "color_range": 30.0, "pick_x": 0.5, "pick_y": 0.12},
 )
 LOCAL_FIT_SLIDERS = ("exposure", "contrast")
+#: Further start points (fractions of width / height) for a new colour-range pick, tried besides
+#: the template's own (`_fit_local`): the top edge, where a sky's colour is purest, left to right.
+PICK_STARTS: tuple[tuple[float, float], ...] = ((0.25, 0.05), (0.5, 0.05), (0.75, 0.05))
 #: Weights of the priors on per-region deltas and local sliders (see `_Model.penalty`).
 REGION_PRIOR = 1.0
 LOCAL_PRIOR = 1.0
@@ -252,14 +255,7 @@ class _Model(torch.nn.Module):
         super().__init__()
         from ..render.tensors import GEOMETRY_NAMES, params_to_tensors
 
-        base = init.copy()
-        if local:
-            have = {item["kind"] for item in base.local}
-            for template in LOCAL_TEMPLATE:
-                if template["kind"] not in have:
-                    item = default_local(template["kind"])
-                    item.update(template)
-                    base.local.append(item)
+        base = with_template(init) if local else init.copy()
         self.base = params_to_tensors(base)
         self.kinds = self.base.local_kinds
         self.regional = regional
@@ -387,7 +383,14 @@ def _clamp_inplace(model: _Model) -> None:
 def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
               progress: Callable[[int, int, float], None] | None,
               anchor=None, anchor_weight: float = 0.0, local: bool = True,
-              global_sliders: bool = True) -> float:
+              global_sliders: bool = True, keep_best: bool = False) -> float:
+    """Adam on the batches' log MSE (+ priors); returns the last (``keep_best``: the lowest) MSE.
+
+    ``keep_best``: end at the iterate with the lowest loss, not the last. The local stage needs
+    it: a colour-range pick point reads its colour from the image, so the loss is rugged in it,
+    and Adam can step out of a good basin late in the run (measured on rt-regional-sky-subject:
+    training MSE 0.00069 after 40 steps, 0.00084 after 160).
+    """
     n_pixels = sum(b.edit.numel() for b in batches)
     groups = [{"params": [model.shared, model.delta], "lr": lr}]
     if global_sliders:
@@ -397,6 +400,7 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
     opt = torch.optim.Adam(groups)
     base_lrs = [g["lr"] for g in groups]
     loss_value = float("nan")
+    best: tuple[float, float, list[torch.Tensor]] | None = None
     for step in range(steps):
         # Warm-up then cosine decay: large early moves, fine convergence at the end.
         scale = min(1.0, (step + 1) / 10) * 0.5 * (1 + math.cos(math.pi * step / steps))
@@ -412,11 +416,18 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
         if anchor is not None and anchor_weight > 0:
             loss = loss + anchor_weight * _anchor_term(tensors, anchor)
         loss.backward()
+        loss_value = float(mse.detach())
+        if keep_best and (best is None or float(loss.detach()) < best[0]):
+            best = (float(loss.detach()), loss_value, [p.detach().clone() for p in model.parameters()])
         opt.step()
         _clamp_inplace(model)
-        loss_value = float(mse.detach())
         if progress:
             progress(step + 1, steps, loss_value)
+    if keep_best and best is not None:
+        with torch.no_grad():
+            for p, saved in zip(model.parameters(), best[2]):
+                p.copy_(saved)
+        loss_value = best[1]
     return loss_value
 
 
@@ -504,10 +515,10 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
         model, regional = _regions_that_pay(model, sampled, anchor_t, anchor_weight, iterations)
     params = _params_of(model)
     if local and local_steps > 0:
-        model = _Model(params, regional=regional, local=True)
         small = [_geometry_batch(data, LOCAL_SAMPLES_PER_PAIR)]
-        _optimise(model, small, local_steps, lr,
-                  (lambda i, n, v: progress("local", i, n, v)) if progress else None, anchor_t, anchor_weight)
+        model = _fit_local(params, regional, small, local_steps, lr,
+                           (lambda i, n, v: progress("local", i, n, v)) if progress else None,
+                           anchor_t, anchor_weight)
         params = _params_of(model)
         if polish:
             # Adam on the stage's fewer samples leaves the per-pixel sliders noisier than the film
@@ -518,6 +529,61 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
                     iterations)
             params = _params_of(model)
     return _finish(params, _batches(data), steps + (local_steps if local else 0), prune=local and local_steps > 0)
+
+
+def _fit_local(params: Params, regional: bool, batches: list[_Batch], steps: int, lr: float,
+               progress: Callable[[int, int, float], None] | None, anchor=None,
+               anchor_weight: float = 0.0) -> _Model:
+    """The local stage from the template's colour-range pick and from each of `PICK_STARTS`;
+    the lowest training loss wins.
+
+    The colour a colour-range adjustment selects is read at its pick point, so the error is a
+    rugged function of that point and gradient descent stays in the basin it starts in. Which
+    basin a single start fell into depended on rounding: on rt-regional-sky-subject the same code
+    learned 29.40 or 30.86 dB held out (training MSE 0.00083 or 0.00063) with or without AVX-512
+    in numpy. Judged on the training samples only, several starts make the choice deliberate.
+    A style that already has its colour-range pick (a warm start: `watch` after one new pair)
+    goes on from it alone: its basin was chosen when it was learned.
+    """
+    start = with_template(params)
+    ranged = [i for i, item in enumerate(start.local) if item.get("color_range")]
+    picked = any(item.get("color_range") for item in params.local)
+    starts = [start] + ([] if picked or not ranged else [_with_pick(start, ranged, *xy) for xy in PICK_STARTS])
+    best: tuple[float, _Model] | None = None
+    for k, trial in enumerate(starts):
+        model = _Model(trial, regional=regional, local=True)
+        report = None
+        if progress:
+            def report(i: int, n: int, v: float, k: int = k) -> None:
+                progress((k * n + i) // len(starts), n, v)
+        _optimise(model, batches, steps, lr, report, anchor, anchor_weight, keep_best=True)
+        with torch.no_grad():
+            mse = _sse(_params_of(model), batches) / sum(b.edit.numel() for b in batches)
+            loss = math.log(mse + 1e-9) + float(model.penalty())
+        if best is None or loss < best[0]:
+            best = (loss, model)
+    assert best is not None
+    return best[1]
+
+
+def with_template(params: Params) -> Params:
+    """A copy of ``params`` with the `LOCAL_TEMPLATE` adjustments of a kind it does not yet have."""
+    out = params.copy()
+    have = {item["kind"] for item in out.local}
+    for template in LOCAL_TEMPLATE:
+        if template["kind"] not in have:
+            item = default_local(template["kind"])
+            item.update(template)
+            out.local.append(item)
+    return out
+
+
+def _with_pick(params: Params, indices: list[int], pick_x: float, pick_y: float) -> Params:
+    """A copy of ``params`` whose local adjustments ``indices`` pick at (pick_x, pick_y)."""
+    out = params.copy()
+    for i in indices:
+        out.local[i]["pick_x"], out.local[i]["pick_y"] = pick_x, pick_y
+    return out
 
 
 def _regions_that_pay(model: _Model, batches: list[_Batch], anchor=None, anchor_weight: float = 0.0,

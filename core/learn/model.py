@@ -11,7 +11,9 @@ Following DESIGN.md "Styles and proxies" (after Shin et al., CVPR 2024), scaled 
   soft assignment ``softmax(-|e - p|^2 / T)`` uses the very geometry that was trained) so that a new
   photo, which has descriptors but no edit, lands near the right subject. Each subject's slider
   deltas are its members' mean deltas, shrunk toward zero by member count.
-- **Content-adaptive decoder**: ridge regression from descriptors to the remaining per-pair deltas.
+- **Content-adaptive decoder** (`perphoto`): per-photo tone sliders as a shrunk linear function of a
+  few descriptors, fitted through the renderer on top of base and subjects, shrinkage chosen by
+  cross-validation on the training pairs.
 
 Every component is kept only if it lowers the leave-one-out error on the training pairs (the
 `ablation` record of the style says what was measured and kept); the benchmark repeats the same
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 
 from ..params import CURVE_KNOTS, GLOBAL_SLIDER_SPECS, REGION_SLIDER_SPECS, SEMANTIC_REGIONS, Params
-from . import fit
+from . import fit, perphoto
 
 VECTOR_KEYS: tuple[str, ...] = (
     tuple(f"{r}.{s}" for r in SEMANTIC_REGIONS for s in fit.FIT_REGION_SLIDERS)
@@ -45,8 +47,6 @@ MAX_SUBJECTS = 4
 EMBED_DIM = 4
 PROXY_MARGIN = 0.1
 PROXY_ALPHA = 32.0
-#: Ridge strength of the decoder, in units of the (standardised) descriptor count.
-DECODER_RIDGE = 3.0
 #: Pairs of evidence worth as much as the built-in prior (the prior fades as pairs accumulate).
 PRIOR_PAIRS = 3.0
 #: Relative leave-one-out error reduction a component must bring to be kept (about 0.04 dB):
@@ -268,14 +268,6 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return w / w.sum(1, keepdims=True)
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Ridge with an unpenalised intercept: returns (W outputs x inputs, bias)."""
-    xm, ym = x.mean(0), y.mean(0)
-    xc, yc = x - xm, y - ym
-    w = np.linalg.solve(xc.T @ xc + lam * np.eye(x.shape[1]), xc.T @ yc).T
-    return w, ym - w @ xm
-
-
 def learn_model(states: list[PairState], base: Params, *, components: str = "auto",
                 seed: int = 0) -> Learned:
     """Subjects and decoder on top of a fitted base. ``components``: "auto" (keep what lowers the
@@ -344,44 +336,25 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
         if not keep_subjects:
             learned.subjects = {}
             learned.embedding = None
-    # ---- decoder: ridge from descriptors to what subjects leave unexplained
-    decoder_err = None
+    # ---- decoder: per-photo tone, fitted through the renderer (`perphoto`), shrinkage by CV
     if n >= 4 and components in ("auto", "decoder"):
-        residual = deltas.copy()
+        prior_pred = np.zeros((n, len(VECTOR_KEYS)))
         if learned.subjects:
             e = z @ np.asarray(learned.embedding["matrix"]).T
             names = list(learned.subjects)
             anchors = np.array([learned.embedding["style"]] + [learned.embedding["proxies"][s] for s in names])
             w = _softmax(-((e[:, None] - anchors[None]) ** 2).sum(-1) / learned.embedding["temperature"])
-            residual = residual - w[:, 1:] @ np.array([learned.subjects[s] for s in names])
-        active = np.where(np.abs(residual).max(0) > 1e-6 * VECTOR_SCALE)[0]
-        keep_inputs = np.where(z.std(0) > 1e-6)[0]
-        if len(active) and len(keep_inputs):
-            lam = DECODER_RIDGE * len(keep_inputs)
-            y = residual[:, active] / VECTOR_SCALE[active]
-            x = z[:, keep_inputs]
-            decoder_err = np.zeros(n)
-            prior_pred = deltas - residual
-            for i in range(n):
-                others = np.arange(n) != i
-                w_, b_ = _ridge(x[others], y[others], lam)
-                pred = prior_pred[i].copy()
-                pred[active] += (w_ @ x[i] + b_) * VECTOR_SCALE[active]
-                decoder_err[i] = _pair_error(add_vector(base, pred), states[i].data)
-            ablation["loo_mse"]["decoder"] = float(decoder_err.mean())
-            reference = subject_err if learned.subjects else err_base
-            if components == "decoder" or decoder_err.mean() < (1 - MIN_GAIN) * reference.mean():
-                w_, b_ = _ridge(x, y, lam)
-                # back to raw descriptor units: W z = W (d - c) / s
-                weights = (w_ * VECTOR_SCALE[active][:, None]) / scale[keep_inputs][None]
-                spread = np.abs(y).max(0) * VECTOR_SCALE[active] * 1.5
-                learned.decoder = {
-                    "inputs": [DESCRIPTOR_NAMES[j] for j in keep_inputs],
-                    "center": center[keep_inputs].tolist(),
-                    "outputs": [VECTOR_KEYS[j] for j in active],
-                    "weights": weights.tolist(),
-                    "bias": (b_ * VECTOR_SCALE[active]).tolist(),
-                    "clip": [[-float(s), float(s)] for s in spread]}
+            prior_pred = w[:, 1:] @ np.array([learned.subjects[s] for s in names])
+        raw = perphoto.inputs_of(descriptors)
+        d_center, d_scale = raw.mean(0), raw.std(0) + 1e-6
+        pairs = perphoto.prepare([s.data for s in states], [add_vector(base, p) for p in prior_pred])
+        choice = perphoto.choose(pairs, (raw - d_center) / d_scale, MIN_GAIN,
+                                 force=components == "decoder")
+        ablation["decoder_cv"] = {"log_mse": choice.cv,  # "none": no decoder; else the ridge strength
+                                  "lambda": None if choice.lam is None else f"{choice.lam:g}"}
+        if choice.matrix is not None:
+            phi = np.hstack([np.ones((n, 1)), (raw - d_center) / d_scale])
+            learned.decoder = perphoto.as_file(choice.matrix, d_center, d_scale, phi @ choice.matrix.T)
     ablation["kept"] = (["global"] + (["subjects"] if learned.subjects else [])
                         + (["decoder"] if learned.decoder else []))
     learned.ablation = ablation
