@@ -163,7 +163,7 @@ def format_delta(key: str, value: float) -> str:
         return f"{100 * value:+.0f} levels"
     if unit == "°":
         return f"{value:+.0f}°"
-    return f"{value:+.0f}" if abs(value) >= 1 else f"{value:+.1f}"
+    return f"{value:+.0f}" if round(abs(value), 1) >= 1 else f"{value:+.1f}"
 
 
 def _visible(key: str, value: float) -> bool:
