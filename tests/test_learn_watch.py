@@ -23,7 +23,7 @@ import sys
 from silverprint.learn import fit
 fit.TONE_STEPS, fit.LOCAL_STEPS, fit.POLISH_ITERATIONS = 30, 8, 5
 from silverprint.learn import learner
-learner.WARM_TONE_STEPS, learner.WARM_LOCAL_STEPS = 20, 5
+learner.WARM_TONE_STEPS = 20
 from silverprint.learn.watch import watch
 sys.exit(watch(sys.argv[1], sys.argv[2], debounce=0.3))
 """

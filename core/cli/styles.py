@@ -97,6 +97,18 @@ def _on_photo(style: Any, photo: str) -> dict[str, Any]:
             "params": sparse_params(decode(style, analysis.descriptors))}
 
 
+def _subjects_line(style: Any) -> str:
+    """The subject proxies under the style's own and how many training pairs each was learned
+    from (a style file validates that every subject has its proxy)."""
+    if not style.subjects:
+        return "subjects: none (one recipe for every photo)"
+    pairs = style.provenance.get("subjects")
+    pairs = pairs if isinstance(pairs, dict) else {}
+    parts = [f"{name} ({pairs[name]} training pairs)" if isinstance(pairs.get(name), int) else name
+             for name in style.subjects]
+    return f"subjects ({len(parts)} proxies under the style's own): " + ", ".join(parts)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from ..styles import load_style
 
@@ -117,10 +129,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     for name, value in (prov.get("metrics") or {}).items():
         print(f"  held-out {name}: {value}")
     print("  sliders: " + (", ".join(_changed(style)) or "neutral"))
+    if prov.get("source") == "learned" or style.subjects:
+        print("  " + _subjects_line(style))
     for subject, deltas in style.subjects.items():
         text = ", ".join(f"{k}{'+' if not isinstance(v, list) and v >= 0 else ''}"
                          f"{v if isinstance(v, list) else format(v, 'g')}" for k, v in deltas.items())
         print(f"  {subject}: {text}")
+    for c in prov.get("contradicts") or []:
+        print(f"  contradicts the rest: {c.get('name')}: {c.get('why')}")
     if style.decoder:
         print(f"  adapts to the photo: {', '.join(dict.fromkeys(style.decoder.outputs))} "
               f"(from {', '.join(style.decoder.inputs)})")

@@ -7,6 +7,9 @@
   when it changes (the index keys everything on file identity).
 - Incremental: unchanged pairs are neither decoded nor analysed nor fitted again (the portfolio
   index holds their pixels and per-pair fits); the style's base is refined from the saved style.
+- Contradictions are reported, not silently averaged: after each update, a pair whose edit the
+  updated style reproduces far worse than the others is named in the log with how it differs
+  (`consistency`).
 - Resumes after a restart: the first thing it does is catch up with the folder as it is now.
 - The style file is replaced atomically (temp file, fsync, rename): killed at any moment, even
   with SIGKILL mid-update, it leaves the previous or the new style, never a broken file.
@@ -67,6 +70,8 @@ def update(portfolio: Path, name: str, *, log: Callable[[str], None]) -> dict:
         f"({report['prepared']} new or changed, {len(report['skipped'])} skipped)")
     for skip in report["skipped"]:
         log(f"  skipped {skip['path']}: {skip['reason']}")
+    for c in report["contradicts"]:
+        log(f"  contradicts the rest: {c['name']}: {c['why']}")
     report["update_seconds"] = seconds
     if entry["test"]:
         with PortfolioIndex() as index:
