@@ -67,14 +67,16 @@ def test_a_burn_picked_off_the_template_point_is_found_from_another_start(monkey
 
 
 def test_the_local_stage_ends_at_its_best_iterate_not_its_last():
-    """`_optimise(keep_best=True)` leaves the model at the iterate of lowest loss (error plus
-    priors) and returns that iterate's error, which a noisy run (a large step) does not end at."""
+    """`_Run` leaves the model at the iterate of lowest loss (error plus priors), which a noisy
+    run (a large step) does not end at, and reports that iterate's error."""
     data = _pairs()
     batches = [fit._geometry_batch(data, 500)]
-    model = fit._Model(fit.with_template(Params()), regional=False, local=True)
+    run = fit._Run(fit._Model(fit.with_template(Params()), regional=False, local=True), batches, 25, 0.2)
     seen: list[float] = []
-    mse = fit._optimise(model, batches, 25, 0.2, lambda i, n, v: seen.append(v), keep_best=True)
+    run.advance(25, lambda i, n, v: seen.append(v))
+    mse = run.best[1]
     assert mse in seen and seen.index(mse) < len(seen) - 1, (mse, seen)
+    model = run.finish()
     with torch.no_grad():
         again = float(((fit._render(model.tensors(), batches[0]) - batches[0].edit) ** 2).mean())
     assert abs(again - mse) < 1e-4 * mse  # float rounding only
@@ -82,22 +84,18 @@ def test_the_local_stage_ends_at_its_best_iterate_not_its_last():
 
 def test_a_style_that_has_its_pick_goes_on_from_it_alone(monkeypatch):
     """A warm start (`watch` after one new pair) keeps the basin its style was learned in: one run
-    of the local stage from the style's own pick, not the further starts."""
+    of the local stage from the style's own pick, not the further starts; a fresh fit runs every
+    start, by successive halving, for under twice the steps of one run."""
     data = _pairs()
     batches = [fit._geometry_batch(data, 300)]
-    runs: list[int] = []
-    real = fit._optimise
-
-    def counting(*args, **kwargs):
-        runs.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(fit, "_optimise", counting)
-    fresh = fit._fit_local(Params(), False, batches, 3, 0.03, None)
-    assert len(runs) == 1 + len(fit.PICK_STARTS)
-    runs.clear()
+    steps: list[int] = []
+    fresh = fit._fit_local(Params(), False, batches, 8, 0.03, lambda i, n, v: steps.append(i))
+    assert len(fit.PICK_STARTS) >= 2
+    assert len(steps) == fit._halving_budget(1 + len(fit.PICK_STARTS), 8) <= 2 * 8
+    assert steps[-1] == 8  # progress ends at the stage's end
+    steps.clear()
     learned = fit._params_of(fresh)
     learned.local[-1]["pick_x"] = 0.15
-    again = fit._fit_local(learned, False, batches, 3, 0.03, None)
-    assert len(runs) == 1
+    again = fit._fit_local(learned, False, batches, 8, 0.03, lambda i, n, v: steps.append(i))
+    assert len(steps) == 8
     assert abs(fit._params_of(again).local[-1]["pick_x"] - 0.15) < 0.05

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -380,17 +380,11 @@ def _clamp_inplace(model: _Model) -> None:
             model.local_region[i] -= (value - value.clamp(lr_lo, lr_hi)) / REGION_SCALE
 
 
-def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
-              progress: Callable[[int, int, float], None] | None,
-              anchor=None, anchor_weight: float = 0.0, local: bool = True,
-              global_sliders: bool = True, keep_best: bool = False) -> float:
-    """Adam on the batches' log MSE (+ priors); returns the last (``keep_best``: the lowest) MSE.
-
-    ``keep_best``: end at the iterate with the lowest loss, not the last. The local stage needs
-    it: a colour-range pick point reads its colour from the image, so the loss is rugged in it,
-    and Adam can step out of a good basin late in the run (measured on rt-regional-sky-subject:
-    training MSE 0.00069 after 40 steps, 0.00084 after 160).
-    """
+def _adam(model: _Model, batches: list[_Batch], steps: int, lr: float, anchor=None,
+          anchor_weight: float = 0.0, local: bool = True,
+          global_sliders: bool = True) -> Iterator[tuple[float, float]]:
+    """Adam on the batches' log MSE (+ priors), one step per iteration: yields (loss, MSE) of the
+    model as it is *before* that step, so a caller can keep or compare iterates."""
     n_pixels = sum(b.edit.numel() for b in batches)
     groups = [{"params": [model.shared, model.delta], "lr": lr}]
     if global_sliders:
@@ -399,8 +393,6 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
         groups.append({"params": [model.local_region, model.local_geometry], "lr": lr})
     opt = torch.optim.Adam(groups)
     base_lrs = [g["lr"] for g in groups]
-    loss_value = float("nan")
-    best: tuple[float, float, list[torch.Tensor]] | None = None
     for step in range(steps):
         # Warm-up then cosine decay: large early moves, fine convergence at the end.
         scale = min(1.0, (step + 1) / 10) * 0.5 * (1 + math.cos(math.pi * step / steps))
@@ -416,19 +408,56 @@ def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
         if anchor is not None and anchor_weight > 0:
             loss = loss + anchor_weight * _anchor_term(tensors, anchor)
         loss.backward()
-        loss_value = float(mse.detach())
-        if keep_best and (best is None or float(loss.detach()) < best[0]):
-            best = (float(loss.detach()), loss_value, [p.detach().clone() for p in model.parameters()])
+        yield float(loss.detach()), float(mse.detach())
         opt.step()
         _clamp_inplace(model)
+
+
+class _Run:
+    """One Adam run that remembers its best iterate (lowest loss) and can be advanced in parts.
+
+    The local stage needs the best iterate, not the last: a colour-range pick point reads its
+    colour from the image, so the loss is rugged in it, and Adam can step out of a good basin late
+    in the run (measured on rt-regional-sky-subject: training MSE 0.00069 after 40 steps, 0.00084
+    after 160).
+    """
+
+    def __init__(self, model: _Model, batches: list[_Batch], steps: int, lr: float, anchor=None,
+                 anchor_weight: float = 0.0) -> None:
+        self.model, self.steps, self.done = model, steps, 0
+        self._steps = _adam(model, batches, steps, lr, anchor, anchor_weight)
+        self.best: tuple[float, float, list[torch.Tensor]] | None = None
+
+    def advance(self, until: int, progress: Callable[[int, int, float], None] | None = None) -> None:
+        while self.done < min(until, self.steps):
+            loss, mse = next(self._steps)
+            self.done += 1
+            if self.best is None or loss < self.best[0]:
+                self.best = (loss, mse, [p.detach().clone() for p in self.model.parameters()])
+            if progress:
+                progress(self.done, self.steps, mse)
+
+    def finish(self) -> _Model:
+        """The model, set to its best iterate."""
+        self._steps.close()
+        if self.best is not None:
+            with torch.no_grad():
+                for p, saved in zip(self.model.parameters(), self.best[2]):
+                    p.copy_(saved)
+        return self.model
+
+
+def _optimise(model: _Model, batches: list[_Batch], steps: int, lr: float,
+              progress: Callable[[int, int, float], None] | None,
+              anchor=None, anchor_weight: float = 0.0, local: bool = True,
+              global_sliders: bool = True) -> float:
+    """Adam for ``steps``; returns the last step's MSE."""
+    mse = float("nan")
+    for step, (_, mse) in enumerate(_adam(model, batches, steps, lr, anchor, anchor_weight, local,
+                                          global_sliders)):
         if progress:
-            progress(step + 1, steps, loss_value)
-    if keep_best and best is not None:
-        with torch.no_grad():
-            for p, saved in zip(model.parameters(), best[2]):
-                p.copy_(saved)
-        loss_value = best[1]
-    return loss_value
+            progress(step + 1, steps, mse)
+    return mse
 
 
 def _polish(model: _Model, batches: list[_Batch], anchor=None, anchor_weight: float = 0.0,
@@ -534,36 +563,56 @@ def fit_shared(data: list[FitData], init: Params | None = None, *, regional: boo
 def _fit_local(params: Params, regional: bool, batches: list[_Batch], steps: int, lr: float,
                progress: Callable[[int, int, float], None] | None, anchor=None,
                anchor_weight: float = 0.0) -> _Model:
-    """The local stage from the template's colour-range pick and from each of `PICK_STARTS`;
-    the lowest training loss wins.
+    """The local stage from the template's colour-range pick and from each of `PICK_STARTS`,
+    by successive halving: every start runs a quarter of the steps, the better half goes on to
+    half the steps, the best one to the end; each run ends at its best iterate.
 
     The colour a colour-range adjustment selects is read at its pick point, so the error is a
     rugged function of that point and gradient descent stays in the basin it starts in. Which
     basin a single start fell into depended on rounding: on rt-regional-sky-subject the same code
     learned 29.40 or 30.86 dB held out (training MSE 0.00083 or 0.00063) with or without AVX-512
-    in numpy. Judged on the training samples only, several starts make the choice deliberate.
-    A style that already has its colour-range pick (a warm start: `watch` after one new pair)
-    goes on from it alone: its basin was chosen when it was learned.
+    in numpy. Judged on the training samples only, several starts make the choice deliberate;
+    halving keeps their cost under twice one run's. A style that already has its colour-range
+    pick (a warm start: `watch` after one new pair) goes on from it alone: its basin was chosen
+    when it was learned.
     """
     start = with_template(params)
     ranged = [i for i, item in enumerate(start.local) if item.get("color_range")]
     picked = any(item.get("color_range") for item in params.local)
     starts = [start] + ([] if picked or not ranged else [_with_pick(start, ranged, *xy) for xy in PICK_STARTS])
-    best: tuple[float, _Model] | None = None
-    for k, trial in enumerate(starts):
-        model = _Model(trial, regional=regional, local=True)
-        report = None
+    runs = [_Run(_Model(trial, regional=regional, local=True), batches, steps, lr, anchor, anchor_weight)
+            for trial in starts]
+    budget = _halving_budget(len(runs), steps)
+    spent = 0
+
+    def counted(_i: int, _n: int, mse: float) -> None:
+        nonlocal spent
+        spent += 1
         if progress:
-            def report(i: int, n: int, v: float, k: int = k) -> None:
-                progress((k * n + i) // len(starts), n, v)
-        _optimise(model, batches, steps, lr, report, anchor, anchor_weight, keep_best=True)
-        with torch.no_grad():
-            mse = _sse(_params_of(model), batches) / sum(b.edit.numel() for b in batches)
-            loss = math.log(mse + 1e-9) + float(model.penalty())
-        if best is None or loss < best[0]:
-            best = (loss, model)
-    assert best is not None
-    return best[1]
+            progress(spent * steps // budget, steps, mse)
+
+    until = steps // 4 if len(runs) > 1 else steps
+    while True:
+        for run in runs:
+            run.advance(until, counted)
+        if len(runs) == 1 and until >= steps:
+            break
+        runs = sorted(runs, key=lambda r: r.best[0])[:max(1, len(runs) // 2)]
+        until = steps if len(runs) == 1 else min(steps, until * 2)
+    return runs[0].finish()
+
+
+def _halving_budget(n: int, steps: int) -> int:
+    """Adam steps `_fit_local` takes from ``n`` starts (for its progress)."""
+    total, until = 0, (steps // 4 if n > 1 else steps)
+    done = 0
+    while True:
+        total += n * (min(until, steps) - done)
+        done = min(until, steps)
+        if n == 1 and done >= steps:
+            return max(total, 1)
+        n = max(1, n // 2)
+        until = steps if n == 1 else until * 2
 
 
 def with_template(params: Params) -> Params:

@@ -13,9 +13,9 @@ once. Each pair's sliders are the style's (base + subject deltas) plus
 on the tone sliders of every region alike (`OUTPUTS`), minimising the mean over pairs of
 log MSE (the mean per-photo PSNR the metric reports, so that a few hard photos do not decide
 for all) plus ``lam |W|^2``: ridge shrinkage of every dependence toward the style's global value.
-The fit is Gauss-Newton: the renderer is linearised around each pair's current sliders (finite
-differences of `_JAC_STEP` normalised units) and the regularised normal equations are solved in
-closed form, a handful of iterations.
+The fit is Gauss-Newton: the renderer is linearised around each pair's current sliders (one-sided
+finite differences of `_JAC_STEP` normalised units: the fit's cost is its renders) and the
+regularised normal equations are solved in closed form, a handful of iterations.
 
 How strong the shrinkage is, and whether a dependence is kept at all, is decided by
 cross-validation on the training pairs (`choose`): each fold's pairs are predicted by a decoder
@@ -51,6 +51,8 @@ FOLDS = 4
 _JAC_STEP = 0.02
 _COLS = [REGION_SLIDERS.index(s) for s in OUTPUTS]
 _SCALE = np.array([(REGION_SLIDER_SPECS[s].hi - REGION_SLIDER_SPECS[s].lo) / 2 for s in OUTPUTS])
+_LO = torch.tensor([REGION_SLIDER_SPECS[s].lo for s in OUTPUTS])
+_HI = torch.tensor([REGION_SLIDER_SPECS[s].hi for s in OUTPUTS])
 
 
 @dataclass
@@ -70,12 +72,18 @@ def prepare(data: list[fit.FitData], starts: list[Params]) -> list[_Pair]:
 
 
 def _render(pair: _Pair, delta: np.ndarray) -> np.ndarray:
-    """The pair's rendered samples with ``delta`` (normalised units, `OUTPUTS`) on every region."""
+    """The pair's rendered samples with ``delta`` (normalised units, `OUTPUTS`) on every region.
+
+    Each slider is clamped to its range, as `styles.decode` clamps it when the style renders: a
+    move past the end of a slider changes nothing here either, so the fit cannot rely on values
+    (an exposure of +7 EV, highlights at -300) that the style file would never render.
+    """
     t = pair.tensors
-    offset = torch.zeros_like(t.region)
-    offset[:, _COLS] = torch.as_tensor(delta * _SCALE, dtype=t.region.dtype)
+    region = t.region.clone()
+    moved = t.region[:, _COLS] + torch.as_tensor(delta * _SCALE, dtype=t.region.dtype)
+    region[:, _COLS] = torch.minimum(torch.maximum(moved, _LO.to(moved.dtype)), _HI.to(moved.dtype))
     with torch.no_grad():
-        out = fit._render(replace(t, region=t.region + offset), pair.batch)
+        out = fit._render(replace(t, region=region), pair.batch)
     return (out - pair.batch.edit).reshape(-1).double().numpy()
 
 
@@ -92,7 +100,7 @@ def _normal(pair: _Pair, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for j in range(len(OUTPUTS)):
         step = np.zeros(len(OUTPUTS))
         step[j] = _JAC_STEP
-        cols.append((_render(pair, delta + step) - _render(pair, delta - step)) / (2 * _JAC_STEP))
+        cols.append((_render(pair, delta + step) - r0) / _JAC_STEP)  # one-sided: half the renders
     jac = np.array(cols).T
     mse = max(float(r0 @ r0 / r0.size), 1e-8)
     return jac.T @ jac / r0.size / mse, jac.T @ r0 / r0.size / mse
