@@ -1,15 +1,18 @@
 """`silverprint render|video --cluster` on a real Ray cluster: a head and two worker nodes on loopback.
 
-One cluster serves the whole module (starting one costs about 12 s on two cores); every process
-it starts is killed by PID at the end, and a socket monitor checks, all along, that none of them
-talked to anything but loopback. Drivers are the real CLI in a subprocess, so this test process
-never imports Ray.
+One cluster serves the whole module (starting one costs about 12 s on two cores). Ray 2.60 listens
+on every interface, so the cluster, its drivers and the socket monitor run in a private network
+namespace whose only interface is lo (tests/clusterhelp.py); every process is killed by PID at the
+end, and the monitor checks, all along, that none of them talked to anything but loopback, listened
+anywhere else, or ran outside the namespace. Drivers are the real CLI in a subprocess, so this test
+process never imports Ray.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,13 +23,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clusterhelp import LocalCluster, cmdline
+from clusterhelp import LocalCluster, cmdline, is_loopback, netns_problem
 from shared_data import KODAK
 
 ray_missing = subprocess.run([sys.executable, "-c", "import ray"], capture_output=True).returncode != 0
+#: Ray listens on every interface: without a loopback-only namespace the cluster is not started at all
+NETNS_PROBLEM = netns_problem()
 pytestmark = [
     pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)"),
     pytest.mark.skipif(ray_missing, reason="needs Ray: pip install -e '.[cluster]' (in the dev extra)"),
+    pytest.mark.skipif(NETNS_PROBLEM is not None,
+                       reason=f"needs root or user namespaces for a loopback-only cluster: {NETNS_PROBLEM}"),
     pytest.mark.slow,
 ]
 PHOTOS = ["kodim01.png", "kodim05.png", "kodim14.png", "kodim23.png"]
@@ -37,11 +44,18 @@ def cluster():
     c = LocalCluster(workers=2, head_cpus=1).start()
     try:
         yield c
+        links = c.netns.links()
     finally:
         c.stop()
     assert not c.pids(), "a process the cluster started is still alive"
+    assert links == ["lo"], f"the cluster's namespace has other interfaces: {links}"
     assert c.monitor.polls > 10 and len(c.monitor.seen) > 10  # it did see the cluster's sockets
+    assert {name for name, _ in c.monitor.listening} >= {"gcs_server", "raylet"}
     assert not c.monitor.foreign, "contacted a non-loopback address:\n" + "\n".join(c.monitor.foreign)
+    assert not c.monitor.outside, "ran outside the namespace:\n" + "\n".join(c.monitor.outside)
+    # '*' and 0.0.0.0 (Ray's gcs_server and raylet) are allowed only because lo is the only interface
+    wide = sorted(f"{n} {a}" for n, a in c.monitor.listening if not is_loopback(a))
+    assert not wide, f"listened on a non-loopback address: {wide}"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +66,36 @@ def photos(tmp_path_factory) -> Path:
         im.thumbnail((200, 200))
         im.save(folder / name.replace(".png", ".jpg"), quality=92)
     return folder
+
+
+def test_cluster_runs_in_a_namespace_with_only_loopback(cluster):
+    """Where Ray's wide listening lands: every cluster process in one namespace that has lo and
+    nothing else, so no other host can reach a port and no packet can leave."""
+    ns = cluster.netns
+    assert ns.links() == ["lo"]
+    addrs = subprocess.run(ns.wrap(["ip", "-o", "addr"]), capture_output=True, text=True, timeout=30)
+    assert {line.split()[3] for line in addrs.stdout.splitlines()} <= {"127.0.0.1/8", "::1/128"}
+    outside = os.readlink("/proc/self/ns/net")
+    assert ns.ident != outside
+    ray_pids = [p for p in cluster.pids() if cmdline(p).split(" ")[0].endswith(("gcs_server", "raylet"))]
+    assert len(ray_pids) >= 3  # a GCS, and a raylet per node
+    assert {os.readlink(f"/proc/{p}/ns/net") for p in ray_pids} == {ns.ident}
+    # a driver in the namespace can reach the cluster's node address but no other host's
+    probe = ("import socket,sys\n"
+             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+             "try: s.connect(('192.0.2.1', 9))\n"
+             "except OSError as e: sys.exit(0 if e.errno==101 else 4)\n"
+             "sys.exit(5)\n")
+    assert cluster.run([sys.executable, "-c", probe], timeout=60).returncode == 0  # ENETUNREACH
+    host, port = cluster.address.rsplit(":", 1)
+    reach = f"import socket; socket.create_connection(({host!r}, {int(port)}), timeout=5).close()"
+    done = cluster.run([sys.executable, "-c", reach], timeout=60)
+    assert done.returncode == 0, done.stderr
+    listen = subprocess.run(ns.wrap(["ss", "-tlnpH"]), capture_output=True, text=True, timeout=30)
+    mine = cluster.pids()
+    rows = [line.split() for line in listen.stdout.splitlines()
+            if {int(p) for p in re.findall(r"pid=(\d+)", line)} & mine]
+    assert rows and all(is_loopback(r[3]) for r in rows), listen.stdout
 
 
 def _cli(cluster: LocalCluster, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
