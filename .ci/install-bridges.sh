@@ -17,6 +17,11 @@ command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 command -v xauth >/dev/null 2>&1 || need+=(xauth)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The Ray cluster tests (tests/clusterhelp.py) run in a loopback-only network namespace: ip and ss
+# (iproute2; in a standard Debian 12 install, not in the slim container images) and unshare and
+# nsenter (util-linux; Essential in Debian 12, so always there, checked anyway).
+command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 || need+=(iproute2)
+command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 
 if [ ${#need[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
