@@ -209,6 +209,7 @@ class LocalCluster:
         self.tmp = Path(tempfile.mkdtemp(prefix="spray-", dir="/tmp"))
         self.env = loopback_env()
         self.procs: list[subprocess.Popen] = []
+        self.drivers: list[subprocess.Popen] = []  # reaped in `stop` too, so no zombie outlives it
         self.roots: set[int] = set()
         self.address = ""
         self.netns = NetNamespace()
@@ -292,6 +293,7 @@ class LocalCluster:
         proc = subprocess.Popen(self.netns.wrap(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=kwargs.pop("env", self.env), stdin=subprocess.DEVNULL, **kwargs)
         self.roots.add(proc.pid)
+        self.drivers.append(proc)
         return proc
 
     def pids(self) -> set[int]:
@@ -333,7 +335,7 @@ class LocalCluster:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                for proc in self.procs:
+                for proc in self.procs + self.drivers:
                     try:
                         proc.wait(timeout=5)
                     except subprocess.TimeoutExpired:
