@@ -22,8 +22,6 @@ LAUNCH = """
 import sys
 from silverprint.learn import fit
 fit.TONE_STEPS, fit.LOCAL_STEPS, fit.POLISH_ITERATIONS = 30, 8, 5
-from silverprint.learn import learner
-learner.WARM_TONE_STEPS = 20
 from silverprint.learn.watch import watch
 sys.exit(watch(sys.argv[1], sys.argv[2], debounce=0.3))
 """

@@ -97,16 +97,21 @@ def why(measure: str, error: PairError, sign: float) -> str:
             f"dodging and burning of its own)")
 
 
+#: Long side of the previews compared (means, spreads and a correlation need few pixels; the
+#: check runs after every `watch` update, where seconds count).
+SIDE = fit.LOCAL_SIDE
+
+
 def pair_errors(style, data: list[fit.FitData]) -> list[PairError]:
-    """Each pair rendered with ``style`` as decoded for its own descriptors, against its edit, at
-    the fit's preview size."""
+    """Each pair rendered with ``style`` as decoded for its own descriptors, against its edit, on
+    a small preview."""
     from ..styles import decode
 
     out = []
     with torch.no_grad():
         for item in data:
             params = decode(style, item.descriptors)
-            batch = fit._batches([item])[0]
+            batch = fit._batches([fit.downsample(item, SIDE)])[0]
             rendering = fit._render(fit._tensors(params), batch).reshape(-1).double()
             edit = batch.edit.reshape(-1).double()
             mse = float(((rendering - edit) ** 2).mean())
