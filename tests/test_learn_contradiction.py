@@ -106,3 +106,22 @@ def test_learn_json_names_an_inverted_edit_with_a_plain_reason(tmp_path, monkeyp
     assert [c["name"] for c in report["contradicts"]] == [ODD], report["contradicts"]
     assert "inverts the tones" in report["contradicts"][0]["why"]
     assert report["styles"][0]["contradicts"] == report["contradicts"]
+
+
+def test_the_bounds_two_recipes_and_invisible_differences_are_not_contradictions():
+    """The thresholds of `consistency.outliers` on measured-like numbers: two recipes of equal
+    weight are subjects, not contradictions; a pair reproduced at 44 dB among pairs at 48 dB
+    contradicts nothing; one edit 0.2 darker than the rest does."""
+    from silverprint.learn.consistency import PairError, outliers
+
+    def pair(name, brightness, mse, spread=0.2, r=0.99):
+        return PairError(name, mse, brightness, spread, spread, r)
+
+    two_recipes = [pair(f"a{i}", 0.12, 0.015) for i in range(5)] + [pair(f"b{i}", -0.12, 0.015) for i in range(5)]
+    assert outliers(two_recipes) == []
+    tight = [pair(f"p{i}", 0.001 * (i - 4), 1.6e-5, r=0.999) for i in range(9)]
+    assert outliers(tight + [pair("slightly", 0.02, 4e-5)]) == []
+    found = outliers(tight + [pair("odd", -0.2, 0.04)])
+    assert [f["name"] for f in found] == ["odd"] and found[0]["measure"] == "brightness"
+    assert found[0]["why"] == "your edit is much darker than your other edits of similar photos"
+    assert outliers(tight[:3] + [pair("odd", -0.2, 0.04)]) == []  # four pairs are no reference
