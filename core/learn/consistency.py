@@ -150,4 +150,4 @@ def outliers(errors: list[PairError]) -> list[dict[str, Any]]:
 
 def contradicting(style, data: list[fit.FitData]) -> list[dict[str, Any]]:
     """The pairs of ``data`` whose edits contradict what ``style`` learned from the rest."""
-    return outliers(pair_errors(style, data))
+    return outliers(pair_errors(style, data)) if len(data) >= MIN_PAIRS else []
