@@ -337,7 +337,7 @@ def learn_model(states: list[PairState], base: Params, *, components: str = "aut
             learned.subjects = {}
             learned.embedding = None
     # ---- decoder: per-photo tone, fitted through the renderer (`perphoto`), shrinkage by CV
-    if n >= 4 and components in ("auto", "decoder"):
+    if (n >= perphoto.MIN_PAIRS or (n >= 4 and components == "decoder")) and components in ("auto", "decoder"):
         prior_pred = np.zeros((n, len(VECTOR_KEYS)))
         if learned.subjects:
             e = z @ np.asarray(learned.embedding["matrix"]).T
