@@ -81,6 +81,13 @@ def learning_curve_png(path: Path, curve: list[dict[str, Any]]) -> Path:
     ax.set_title("Learning curve")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return _save_figure(fig, path)
+
+
+def _save_figure(fig, path: Path) -> Path:
+    """Lay out, write atomically as PNG and close a matplotlib figure (closed even on failure)."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -140,14 +147,7 @@ def dependence_png(path: Path, dep: explain.Dependence,
     ax.set_title(f"{dep.output_label} against {dep.input_label}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png")
-    finally:
-        plt.close(fig)
-    return path
+    return _save_figure(fig, path)
 
 
 def _resolve_style(style_name: str, style: Any) -> Any:
