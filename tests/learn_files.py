@@ -86,3 +86,13 @@ def write_dng(rgb: np.ndarray, path: Path) -> Path:
     tifffile.imwrite(path, (cfa * 4000 + 64).astype(np.uint16), photometric=32803, extratags=tags,
                      subfiletype=0)
     return path
+
+
+def short_fits(monkeypatch, home: Path) -> None:
+    """A private user data folder and short fits, for tests of behaviour rather than the last 0.1 dB."""
+    from silverprint.learn import fit
+
+    monkeypatch.setenv("SILVERPRINT_HOME", str(home))
+    monkeypatch.setattr(fit, "TONE_STEPS", 40)
+    monkeypatch.setattr(fit, "LOCAL_STEPS", 10)
+    monkeypatch.setattr(fit, "POLISH_ITERATIONS", 10)

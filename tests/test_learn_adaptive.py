@@ -61,14 +61,23 @@ def photographer(rgb: np.ndarray) -> np.ndarray:
     return (np.clip(grey, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def write_pair(folder: Path, name: str, ev: float) -> Pair:
+def fixed_recipe(rgb: np.ndarray) -> np.ndarray:
+    """An edit with the same sliders for every photo (no per-photo decision)."""
+    x = rgb.astype(np.float32) / 255
+    params = Params()
+    params.set("all.contrast", 20.0)
+    grey = render_with(x, analyse(x), params, device="cpu")
+    return (np.clip(grey, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def write_pair(folder: Path, name: str, ev: float, edit_of=photographer) -> Pair:
     rgb = sample(name, ev)
     stem = f"{name}{ev:+.1f}"
     original, edit = folder / "originals" / f"{stem}.png", folder / "edits" / f"{stem}.png"
     for path in (original, edit):
         path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgb).save(original)
-    Image.fromarray(photographer(rgb)).save(edit)
+    Image.fromarray(edit_of(rgb)).save(edit)
     return Pair(stem, original, edit, "folders")
 
 
@@ -109,21 +118,7 @@ def test_exposure_moves_the_right_way_beyond_the_training_photos(learned):
 
 def test_a_style_without_a_dependence_keeps_no_decoder(tmp_path):
     """A fixed recipe (the same sliders for every photo) gains nothing from a per-photo decoder."""
-    items = []
-    for name, ev in TRAIN:
-        rgb = sample(name, ev)
-        stem = f"{name}{ev:+.1f}"
-        original, edit = tmp_path / "originals" / f"{stem}.png", tmp_path / "edits" / f"{stem}.png"
-        for path in (original, edit):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rgb).save(original)
-        x = rgb.astype(np.float32) / 255
-        params = Params()
-        params.set("all.contrast", 20.0)
-        grey = render_with(x, analyse(x), params, device="cpu")
-        Image.fromarray((np.clip(grey, 0, 1) * 255 + 0.5).astype(np.uint8)).save(edit)
-        pair = Pair(stem, original, edit, "folders")
-        items.append(Item(pair, prepare_item(pair)))
+    items = [Item(p, prepare_item(p)) for p in (write_pair(tmp_path, n, ev, fixed_recipe) for n, ev in TRAIN)]
     with fit.single_thread():
         fitted = learn_items(items, steps=40, local_steps=0, use_prior=False)
     assert fitted.learned.decoder is None, fitted.learned.ablation

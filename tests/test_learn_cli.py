@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 
 from silverprint.cli import main
-from silverprint.learn import fit
-from learn_files import KODAK, bw_edit, photo, save
+from learn_files import KODAK, bw_edit, photo, save, short_fits
 
 pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
 TRAIN = ("kodim23", "kodim05", "kodim08", "kodim14", "kodim20")
@@ -18,10 +17,7 @@ TRAIN = ("kodim23", "kodim05", "kodim08", "kodim14", "kodim20")
 @pytest.fixture()
 def quick(tmp_path, monkeypatch):
     """A private user data folder and short fits (the tests check behaviour, not the last 0.1 dB)."""
-    monkeypatch.setenv("SILVERPRINT_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(fit, "TONE_STEPS", 40)
-    monkeypatch.setattr(fit, "LOCAL_STEPS", 10)
-    monkeypatch.setattr(fit, "POLISH_ITERATIONS", 10)
+    short_fits(monkeypatch, tmp_path / "home")
     return tmp_path
 
 

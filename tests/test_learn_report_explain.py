@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 from silverprint.cli import main
-from silverprint.learn import fit
-from learn_files import KODAK, bw_edit, photo, save
+from learn_files import KODAK, bw_edit, photo, save, short_fits
 
 pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
 #: (photo, linear-light gain of its original): each scene exposed darker and brighter, so what
@@ -38,10 +37,7 @@ def _exposed(rgb: np.ndarray, gain: float) -> np.ndarray:
 
 @pytest.fixture()
 def adaptive(tmp_path, monkeypatch):
-    monkeypatch.setenv("SILVERPRINT_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(fit, "TONE_STEPS", 40)
-    monkeypatch.setattr(fit, "LOCAL_STEPS", 10)
-    monkeypatch.setattr(fit, "POLISH_ITERATIONS", 10)
+    short_fits(monkeypatch, tmp_path / "home")
     root = tmp_path / "portfolio"
     for name, scene, gain in PAIRS:
         rgb = photo(scene, 160)

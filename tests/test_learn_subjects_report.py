@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from silverprint.cli import main
-from silverprint.learn import fit
-from learn_files import KODAK, bw_edit, photo, save
+from learn_files import KODAK, bw_edit, photo, save, short_fits
 
 pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
 LIGHT = ("kodim23", "kodim05", "kodim08", "kodim14", "kodim20")
@@ -20,10 +19,7 @@ DARK = ("kodim03", "kodim07", "kodim15", "kodim19", "kodim22")
 @pytest.fixture()
 def quick(tmp_path, monkeypatch):
     """A private user data folder and short fits (the tests check reporting, not accuracy)."""
-    monkeypatch.setenv("SILVERPRINT_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(fit, "TONE_STEPS", 40)
-    monkeypatch.setattr(fit, "LOCAL_STEPS", 10)
-    monkeypatch.setattr(fit, "POLISH_ITERATIONS", 10)
+    short_fits(monkeypatch, tmp_path / "home")
     return tmp_path
 
 

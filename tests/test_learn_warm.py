@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from learn_files import KODAK, bw_edit, photo, save
+from learn_files import KODAK, bw_edit, photo, save, short_fits
 
 pytestmark = pytest.mark.skipif(not KODAK.is_dir(), reason="needs ../shared/data (the team's data pack)")
 NAMES = ("kodim03", "kodim05", "kodim07", "kodim08", "kodim15", "kodim19", "kodim20", "kodim22", "kodim23",
@@ -22,10 +22,7 @@ def test_warm_update_keeps_locals_reuses_pair_fits_and_follows_the_new_pair(tmp_
     from silverprint.learn import fit, learner, model
     from silverprint.styles import load_style
 
-    monkeypatch.setenv("SILVERPRINT_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(fit, "TONE_STEPS", 40)
-    monkeypatch.setattr(fit, "LOCAL_STEPS", 10)
-    monkeypatch.setattr(fit, "POLISH_ITERATIONS", 10)
+    short_fits(monkeypatch, tmp_path / "home")
     folder = tmp_path / "portfolio"
     for name in NAMES[:-1]:
         _add(folder, name)
