@@ -582,6 +582,7 @@ def _fit_local(params: Params, regional: bool, batches: list[_Batch], steps: int
     starts = [start] + ([] if picked or not ranged else [_with_pick(start, ranged, *xy) for xy in PICK_STARTS])
     runs = [_Run(_Model(trial, regional=regional, local=True), batches, steps, lr, anchor, anchor_weight)
             for trial in starts]
+    rounds = _halving_rounds(len(runs), steps)
     budget = _halving_budget(len(runs), steps)
     spent = 0
 
@@ -591,28 +592,33 @@ def _fit_local(params: Params, regional: bool, batches: list[_Batch], steps: int
         if progress:
             progress(spent * steps // budget, steps, mse)
 
-    until = steps // 4 if len(runs) > 1 else steps
-    while True:
+    for keep, until in rounds:
+        runs = sorted(runs, key=lambda r: r.best[0] if r.best else 0.0)[:keep]
         for run in runs:
             run.advance(until, counted)
-        if len(runs) == 1 and until >= steps:
-            break
-        runs = sorted(runs, key=lambda r: r.best[0])[:max(1, len(runs) // 2)]
-        until = steps if len(runs) == 1 else min(steps, until * 2)
     return runs[0].finish()
+
+
+def _halving_rounds(n: int, steps: int) -> list[tuple[int, int]]:
+    """Successive halving of ``n`` runs of ``steps`` Adam steps: per round, how many runs go on
+    (the best so far) and up to which step. A quarter of the steps for all, then half the runs to
+    twice as far, until one run goes to the end."""
+    rounds, until = [], (steps // 4 if n > 1 else steps)
+    while True:
+        rounds.append((n, until))
+        if n == 1 and until >= steps:
+            return rounds
+        n = max(1, n // 2)
+        until = steps if n == 1 else min(steps, until * 2)
 
 
 def _halving_budget(n: int, steps: int) -> int:
     """Adam steps `_fit_local` takes from ``n`` starts (for its progress)."""
-    total, until = 0, (steps // 4 if n > 1 else steps)
-    done = 0
-    while True:
-        total += n * (min(until, steps) - done)
-        done = min(until, steps)
-        if n == 1 and done >= steps:
-            return max(total, 1)
-        n = max(1, n // 2)
-        until = steps if n == 1 else until * 2
+    total, done = 0, 0
+    for keep, until in _halving_rounds(n, steps):
+        total += keep * (until - done)
+        done = until
+    return max(total, 1)
 
 
 def with_template(params: Params) -> Params:
